@@ -1,0 +1,8 @@
+using System.CommandLine;
+using Federated.Cli;
+using Federated.Cli.Commands;
+
+// `federated <verb>`: the composition root. Each verb is one file in Commands/ with a static Create().
+var root = new RootCommand("Federated: federated fine-tuning of language models (FedKSeed and ComPEFT rounds).");
+root.Subcommands.Add(VersionCommand.Create());
+return CliRunner.Run(root, args);
