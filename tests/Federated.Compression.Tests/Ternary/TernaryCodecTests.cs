@@ -148,18 +148,19 @@ public class TernaryCodecTests
     }
 
     [Theory]
-    [InlineData(0.01, 2.89)]
-    [InlineData(0.05, 2.34)]
-    [InlineData(0.10, 2.06)]
-    [InlineData(0.20, 1.75)]
-    [InlineData(0.30, 1.55)]
-    public void DefaultAlpha_ResearchNoteTable_Matches(double density, double expected)
+    [InlineData(0.01, 2.891948605)]
+    [InlineData(0.05, 2.337802792)]
+    [InlineData(0.10, 2.062712808)]
+    [InlineData(0.20, 1.754983319)]
+    [InlineData(0.30, 1.554391835)]
+    [InlineData(1.00, 0.797884561)]
+    public void DefaultAlpha_Density_MatchesGaussianTailMean(double density, double expected)
     {
-        // Act
+        // Expected: 2φ(z)/d with z = Φ⁻¹(1 − d/2), computed once with Python's statistics.NormalDist
+        // (the research note's table rounds these to 2.89, 2.34, 2.06, 1.75, 1.55).
         double alpha = TernaryOptions.DefaultAlpha(density);
 
-        // Assert: the note gives two decimals (2φ(z)/d, z = Φ⁻¹(1 − d/2)).
-        Assert.Equal(expected, alpha, 0.006);
+        Assert.Equal(expected, alpha, 1e-7);
     }
 
     [Theory]
