@@ -26,6 +26,26 @@ public class TiesTests
     }
 
     [Fact]
+    public void Merge_WeightedTrimmedRandomCase_MatchesIndependentPythonReference()
+    {
+        // Arrange: values from random.seed(5); expected computed once by a separate pure-Python implementation of the
+        // documented rule (trim k = round(0.5·12) = 6 per row by (−|x|, index); weighted sign election with majority
+        // fallback; weighted disjoint mean), in double precision.
+        var updates = Updates(
+            [0.48f, 0.88f, 0.84f, 0.0f, 0.89f, 0.8f, 0.0f, -0.51f, 0.15f, 0.0f, 0.0f, 0.83f],
+            [-0.68f, -0.72f, -0.75f, 0.0f, -0.58f, 0.0f, 0.74f, 0.92f, 0.36f, 0.0f, 0.38f, 0.79f],
+            [-0.28f, 0.0f, 0.0f, 0.0f, 0.21f, 0.0f, -0.32f, 0.64f, -0.37f, 0.41f, 0.0f, -0.95f]);
+        float[] expected = [-0.6f, -0.72f, -0.75f, 0f, 0.89f, 0.8f, 0.74f, 0.864f, -0.37f, 0.41f, 0f, 0.803333333f];
+        var merged = new float[12];
+
+        // Act
+        Ties.Merge(updates, [1.0, 2.0, 0.5], TiesOptions.Default with { TrimDensity = 0.5 }, merged);
+
+        // Assert
+        TensorAssert.Close(expected, merged, 1e-6, 1e-6, "TIES vs Python reference");
+    }
+
+    [Fact]
     public void Merge_ZeroSumCoordinate_TakesMajoritySign()
     {
         // Arrange: j0 sums to 0; elected signs elsewhere are + → j0 takes + and averages the positive entry.

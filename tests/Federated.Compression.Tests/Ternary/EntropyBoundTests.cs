@@ -38,6 +38,8 @@ public class EntropyBoundTests(ITestOutputHelper output)
         output.WriteLine($"{distribution} d={density:P0} n={n} k={header.KeptCount} bytes={payload.Length} bound={boundBytes:F0} " +
                          $"ratio={ratio:F4} coding={header.Coding} b={header.RiceParameter} vs-fp32={4.0 * n / payload.Length:F1}x");
         Assert.InRange(ratio, 0.99, 1.03);
+        Assert.Equal(TernaryPositionCoding.Rice, header.Coding);
+        Assert.Equal(RiceCoding.FormulaParameter(d), header.RiceParameter); // exhaustive search agrees with b*(d)
     }
 
     private static float[] Sample(string distribution, int n, int seed)
