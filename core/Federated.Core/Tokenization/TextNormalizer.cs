@@ -11,9 +11,24 @@ internal abstract class TextNormalizer
 {
     public abstract string Normalize(string text);
 
+    /// <summary>
+    /// NFC/NFD/NFKC/NFKD through string.Normalize (ICU). Under InvariantGlobalization (this repository's default)
+    /// .NET's Normalize silently returns its input, so then text that normalization could change is refused with a
+    /// <see cref="NotSupportedException"/> instead of giving ids that differ from Hugging Face: ASCII text always
+    /// passes, and for NFC also any text without a code point of <see cref="NfcQuickCheck"/>.
+    /// </summary>
     public sealed class Unicode(NormalizationForm form) : TextNormalizer
     {
-        public override string Normalize(string text) => text.IsNormalized(form) ? text : text.Normalize(form);
+        public static readonly bool RuntimeCanNormalize = "e\u0301".Normalize(NormalizationForm.FormC) == "\u00e9";
+
+        public override string Normalize(string text)
+        {
+            if (RuntimeCanNormalize) return text.IsNormalized(form) ? text : text.Normalize(form);
+            if (Ascii.IsValid(text) || (form == NormalizationForm.FormC && NfcQuickCheck.IsStable(text))) return text;
+            throw new NotSupportedException(
+                $"The tokenizer's {form} normalizer needs ICU, which this process runs without (InvariantGlobalization); " +
+                "run with InvariantGlobalization=false (DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=0) to encode this text.");
+        }
     }
 
     public sealed class Lowercase : TextNormalizer
