@@ -30,6 +30,7 @@ public sealed class HfTokenizer
     private readonly string?[] _idToToken;
     private readonly byte[]?[] _idToBytes;
     private readonly bool[] _isSpecial;
+    private readonly bool[] _isAdded;
     private readonly Dictionary<string, int> _tokenToId;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
@@ -48,7 +49,8 @@ public sealed class HfTokenizer
         foreach (var a in definition.AddedTokens) _idToToken[a.Id] = a.Content;
         _idToBytes = [.. _idToToken.Select(t => t is null ? null : ByteLevelAlphabet.DecodeToken(t))];
         _isSpecial = new bool[VocabSize];
-        foreach (var a in definition.AddedTokens) _isSpecial[a.Id] = a.Special;
+        _isAdded = new bool[VocabSize];
+        foreach (var a in definition.AddedTokens) (_isSpecial[a.Id], _isAdded[a.Id]) = (a.Special, true);
 
         _rawAdded = new AddedTokenMatcher(definition.AddedTokens.Where(a => !a.Normalized).Select(a => (a.Content, a)));
         _normalizedAdded = new AddedTokenMatcher(definition.AddedTokens.Where(a => a.Normalized)
@@ -192,21 +194,29 @@ public sealed class HfTokenizer
     }
 
     /// <summary>
-    /// Text of <paramref name="ids"/>: each token's bytes (ByteLevel decoder) concatenated and read as UTF-8, invalid
-    /// sequences becoming U+FFFD (as Rust's from_utf8_lossy). Unknown ids are skipped, as tokenizers does.
+    /// Text of <paramref name="ids"/>, as tokenizers' <c>TokenizerImpl::decode</c>: runs of vocabulary tokens become
+    /// their bytes (ByteLevel decoder) read as UTF-8, invalid sequences becoming U+FFFD (Rust's from_utf8_lossy);
+    /// an added token in between ends the run and is copied verbatim. Unknown ids are skipped, as tokenizers does.
     /// <paramref name="cleanUpSpaces"/> null uses <see cref="CleanUpTokenizationSpaces"/> (transformers' decode).
     /// </summary>
     public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false, bool? cleanUpSpaces = null)
     {
-        var buffer = new ArrayBufferWriter<byte>(ids.Length * 4 + 16);
+        var text = new StringBuilder(ids.Length * 4);
+        var run = new ArrayBufferWriter<byte>(ids.Length * 4 + 16);
         foreach (int id in ids)
         {
             if ((uint)id >= (uint)_idToBytes.Length || _idToBytes[id] is not { } bytes) continue;
-            if (skipSpecialTokens && _isSpecial[id]) continue;
-            buffer.Write(bytes);
+            if (_isAdded[id])
+            {
+                if (skipSpecialTokens && _isSpecial[id]) continue;
+                text.Append(Encoding.UTF8.GetString(run.WrittenSpan));
+                run.ResetWrittenCount();
+                text.Append(_idToToken[id]);
+            }
+            else run.Write(bytes);
         }
-        string text = Encoding.UTF8.GetString(buffer.WrittenSpan);
-        return cleanUpSpaces ?? CleanUpTokenizationSpaces ? CleanUp(text) : text;
+        text.Append(Encoding.UTF8.GetString(run.WrittenSpan));
+        return cleanUpSpaces ?? CleanUpTokenizationSpaces ? CleanUp(text.ToString()) : text.ToString();
     }
 
     /// <summary>transformers' <c>clean_up_tokenization</c>: removes the space before punctuation and English contractions.</summary>

@@ -206,6 +206,36 @@ public sealed class HfTokenizerBehaviorTests : IDisposable
     }
 
     [Fact]
+    public void Decode_AddedTokenBetweenPartialBytes_DecodesRunsSeparately()
+    {
+        // Arrange: "🙂" = [9468, 19044]; an added token between its two halves ends the first byte run, which
+        // then decodes to U+FFFD on its own (tokenizers' decode and tokenizers.js decode_chain both do this).
+        var tokenizer = TokenizerFixtures.Get("tokenizers/llama3");
+
+        // Act
+        var withSpecial = tokenizer.Decode([9468, 128009, 19044]);
+        var skipped = tokenizer.Decode([9468, 128009, 19044], skipSpecialTokens: true);
+
+        // Assert: the second run is two lone continuation bytes, so two U+FFFD. Expected values checked once with
+        // @huggingface/tokenizers 0.2.0 (Node). Skipped specials do not split the run.
+        Assert.Equal("\uFFFD<|eot_id|>\uFFFD\uFFFD", withSpecial);
+        Assert.Equal("\U0001F642", skipped);
+    }
+
+    [Fact]
+    public void Decode_AddedTokenWithLatin1Chars_IsCopiedVerbatim()
+    {
+        // Arrange: "é" is also a byte-level alphabet char (byte 0xE9); as an added token it must come back as "é".
+        var tokenizer = HfTokenizer.Load(Write(WithAddedToken("<é>", lstrip: false, rstrip: false, singleWord: false)));
+
+        // Act
+        var text = tokenizer.Decode(tokenizer.Encode("a<é>b"));
+
+        // Assert
+        Assert.Equal("a<é>b", text);
+    }
+
+    [Fact]
     public void Decode_CleanUp_AppliesTransformersRule()
     {
         // Act
