@@ -35,7 +35,7 @@ public static class BuiltinDataset
         if (data.Length == Name.Length) return Load(defaultSplit);
         var splitName = data[(Name.Length + 1)..];
         if (!Enum.TryParse<DataSplit>(splitName, ignoreCase: true, out var split) || !Enum.IsDefined(split) || int.TryParse(splitName, out _))
-            throw new ArgumentException($"Unknown built-in split '{splitName}'; use pretrain, train, validation or test.", nameof(data));
+            throw new ArgumentException($"Unknown built-in split '{splitName}'; use pretrain, train, validation or test.");
         return Load(split);
     }
 }

@@ -49,7 +49,7 @@ public sealed class DirichletPartitioner : Partitioner
         int total = categories.Count;
         int minSize = MinSize ?? Math.Min(DefaultMinSize, total / (2 * clientCount));
         if ((long)minSize * clientCount > total)
-            throw new ArgumentException($"Minimum size {minSize} × {clientCount} clients exceeds the {total} records.", nameof(clientCount));
+            throw new ArgumentException($"Minimum size {minSize} × {clientCount} clients exceeds the {total} records.");
         var groups = Partitioner.ByCategory(categories);
         double capacity = (double)total / clientCount;
         var alpha = Enumerable.Repeat(Alpha, clientCount).ToArray();
@@ -83,7 +83,7 @@ public sealed class DirichletPartitioner : Partitioner
             if (clients.Min(c => c.Count) >= minSize) return clients.Select(c => c.ToArray()).ToArray();
         }
         throw new ArgumentException($"Dirichlet α={Alpha} could not give every one of {clientCount} clients at least {minSize} records " +
-                                    $"in {MaxAttempts} draws; raise α, lower the client count or set dirichlet:{Alpha},min=N.", nameof(clientCount));
+                                    $"in {MaxAttempts} draws; raise α, lower the client count or set dirichlet:{Alpha},min=N.");
     }
 
     /// <summary>One Dir(α) draw via MathNet; if every Gamma draw underflows to 0 (tiny α), all mass goes to one uniform pick.</summary>

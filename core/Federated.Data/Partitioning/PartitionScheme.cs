@@ -43,7 +43,7 @@ public sealed class PartitionScheme
     /// <exception cref="ArgumentException">The string is empty, has an unknown part, a bad number, or repeats a part.</exception>
     public static PartitionScheme Parse(string text)
     {
-        if (string.IsNullOrWhiteSpace(text)) throw new ArgumentException("Partition scheme is empty; use e.g. iid, dirichlet:0.5, categories:2, quantity:1.0 or holdout:CAT.", nameof(text));
+        if (string.IsNullOrWhiteSpace(text)) throw new ArgumentException("Partition scheme is empty; use e.g. iid, dirichlet:0.5, categories:2, quantity:1.0 or holdout:CAT.");
         Partitioner? basePartitioner = null;
         string[]? holdout = null;
         foreach (var rawPart in text.Split('+'))
@@ -52,6 +52,7 @@ public sealed class PartitionScheme
             int colon = part.IndexOf(':');
             var name = (colon < 0 ? part : part[..colon]).Trim().ToLowerInvariant();
             var argument = colon < 0 ? null : part[(colon + 1)..].Trim();
+            if (part.Length == 0) throw Bad(text, "empty part (two '+' in a row, or a '+' at an end?)");
             if (name == "holdout")
             {
                 if (holdout is not null) throw Bad(text, "holdout appears twice; list all categories in one holdout:A,B");
@@ -67,7 +68,6 @@ public sealed class PartitionScheme
                 "dirichlet" => ParseDirichlet(text, argument),
                 "categories" => new CategoryPartitioner(ParseInt(text, "categories", argument)),
                 "quantity" => new QuantitySkewPartitioner(ParseDouble(text, "quantity", argument)),
-                "" => throw Bad(text, "empty part (two '+' in a row?)"),
                 _ => throw Bad(text, $"unknown part '{name}'; use iid, dirichlet:α, categories:k, quantity:σ or holdout:CAT,…"),
             };
         }
@@ -85,7 +85,7 @@ public sealed class PartitionScheme
         var present = new HashSet<string>(categories, StringComparer.Ordinal);
         foreach (var c in HoldoutCategories)
             if (!present.Contains(c))
-                throw new ArgumentException($"Holdout category '{c}' does not occur in the data (categories are case-sensitive).", nameof(categories));
+                throw new ArgumentException($"Holdout category '{c}' does not occur in the data (categories are case-sensitive).");
         var held = new HashSet<string>(HoldoutCategories, StringComparer.Ordinal);
         var eligible = new List<int>(categories.Count);
         var heldOut = new List<int>();
@@ -145,5 +145,5 @@ public sealed class PartitionScheme
     }
 
     private static ArgumentException Bad(string text, string reason) =>
-        new($"Bad partition scheme '{text}': {reason}.", "scheme");
+        new($"Bad partition scheme '{text}': {reason}.");
 }

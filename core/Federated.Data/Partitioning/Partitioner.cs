@@ -21,7 +21,7 @@ public abstract class Partitioner
     {
         if (clientCount < 1) throw new ArgumentOutOfRangeException(nameof(clientCount), $"Client count must be at least 1, got {clientCount}.");
         if (recordCount < clientCount)
-            throw new ArgumentException($"Only {recordCount} records to share among {clientCount} clients; every client needs at least one.", nameof(clientCount));
+            throw new ArgumentException($"Only {recordCount} records to share among {clientCount} clients; every client needs at least one.");
     }
 
     /// <summary>Fisher–Yates shuffle in place: for i = n-1..1 swap a[i] with a[Next(i+1)].</summary>

@@ -71,7 +71,7 @@ public static class WordNetDatasetWriter
                       "response = the lexicographer file (e.g. `noun.animal`), scored by exact match.");
         sb.AppendLine("- `category` = the synset's lexicographer file (45 values): the natural non-IID key for partitioning.");
         sb.AppendLine($"- Splits by word (all records of a lemma in one split; vocabularies disjoint): bucket = FNV-1a-64(UTF-8 of " +
-                      $"\"{options.Split.Seed}:\" + lowercase lemma) mod 100; buckets 0–{options.Split.PretrainPercent - 1} pretrain, " +
+                      $"\"{options.Split.Seed}:\" + lowercase word) mod 100 (word = the record's `word` field, spaces for underscores); buckets 0–{options.Split.PretrainPercent - 1} pretrain, " +
                       $"then {options.Split.TrainPercent} train, {options.Split.ValidationPercent} validation, rest test.");
         sb.AppendLine();
         sb.AppendLine("## Sizes");

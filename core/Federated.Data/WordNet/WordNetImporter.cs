@@ -27,7 +27,8 @@ public sealed record WordNetDataset(IReadOnlyDictionary<DataSplit, IReadOnlyList
 /// <item>task <c>category</c>: instruction <see cref="CategoryInstruction"/>, context "Word: WORD (POS)\nDefinition: GLOSS",
 /// response = the lexicographer file, e.g. <c>noun.animal</c> (scored by exact match).</item>
 /// </list>
-/// Both records carry category = the lexicographer file and word = the lemma as WordNet writes it (underscores as spaces).
+/// Both records carry category = the lexicographer file and word = the lemma as WordNet writes it (underscores as spaces);
+/// the split is chosen from that word (see <see cref="WordSplit"/>), so it can be recomputed from the records alone.
 /// Synsets are found by the offset written at the start of each data line (not by seeking), so hand-written sample
 /// files need no exact byte offsets.
 /// </summary>
@@ -66,7 +67,7 @@ public static class WordNetImporter
                 if (definition.Length == 0) { skipped++; continue; }
                 var word = DisplayWord(lemma, synset.Words);
                 var category = lexNames[synset.LexFile];
-                var target = splits[options.Split.Assign(lemma)];
+                var target = splits[options.Split.Assign(word)];
                 target.Add(new InstructionExample($"Define: {word} ({posName})", "", definition, category, "definition", word));
                 target.Add(new InstructionExample(CategoryInstruction, $"Word: {word} ({posName})\nDefinition: {definition}",
                     category, category, "category", word));

@@ -17,7 +17,8 @@ public enum DataSplit
 
 /// <summary>
 /// Assigns a word to a split by hashing it, so every record of one word lands in the same split and the splits'
-/// vocabularies are disjoint. bucket = FNV-1a-64(UTF-8 of "{seed}:{lowercase lemma}") mod 100;
+/// vocabularies are disjoint. bucket = FNV-1a-64(UTF-8 of "{seed}:{lowercase word}") mod 100
+/// (word = the record's <c>word</c> field: WordNet's spelling with spaces for underscores);
 /// buckets [0, pretrain) → Pretrain, then Train, Validation, and the rest → Test.
 /// </summary>
 /// <param name="Seed">Mixed into the hash; the committed dataset uses <see cref="DefaultSeed"/>.</param>
