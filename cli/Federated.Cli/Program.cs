@@ -6,4 +6,6 @@ using Federated.Cli.Commands;
 var root = new RootCommand("Federated: federated fine-tuning of language models (FedKSeed and ComPEFT rounds).");
 root.Subcommands.Add(VersionCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
+root.Subcommands.Add(DataCommand.Create());
+root.Subcommands.Add(PartitionCommand.Create());
 return CliRunner.Run(root, args);
