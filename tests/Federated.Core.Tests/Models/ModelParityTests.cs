@@ -1,0 +1,143 @@
+using Federated.Core.Generation;
+using Federated.Core.IO;
+using Federated.Core.Models;
+using Federated.TestKit;
+
+namespace Federated.Core.Tests.Models;
+
+/// <summary>
+/// Parity with the PyTorch references in tests/data/fixtures/*/reference.safetensors (made by the fixture generator,
+/// an op-for-op float32 implementation of transformers' eager LLaMA / GPT-2; see the fixtures README).
+/// </summary>
+public sealed class ModelParityTests
+{
+    public static TheoryData<string> Models => new() { "tiny-llama", "tiny-gpt2" };
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Forward_Prompts_LogitsMatchPyTorch(string model)
+    {
+        // Arrange
+        using var lm = CausalLm.Load(Fixtures.Path(model));
+        using var reference = SafeTensorsFile.Open(Fixtures.Path(model, "reference.safetensors"));
+        for (int i = 0; i < 3; i++)
+        {
+            var ids = reference.ReadInt32($"prompt{i}.input_ids");
+
+            // Act
+            lm.Forward(ids, 1, ids.Length);
+
+            // Assert
+            TensorAssert.Close(reference.ReadFloat32($"prompt{i}.logits"), lm.Logits, 1e-4, 0, $"{model} prompt{i}.logits");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void ForwardLoss_Batch_LossMatchesPyTorch(string model)
+    {
+        // Arrange
+        using var lm = CausalLm.Load(Fixtures.Path(model));
+        using var reference = SafeTensorsFile.Open(Fixtures.Path(model, "reference.safetensors"));
+        var ids = reference.ReadInt32("batch.input_ids");
+
+        // Act
+        float loss = lm.ForwardLoss(ids, 2, ids.Length / 2);
+
+        // Assert
+        TensorAssert.Close(reference.ReadFloat32("batch.loss"), [loss], 0, 1e-5, $"{model} batch.loss");
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Backward_Batch_EveryGradientMatchesPyTorch(string model)
+    {
+        // Arrange
+        using var lm = CausalLm.Load(Fixtures.Path(model));
+        using var reference = SafeTensorsFile.Open(Fixtures.Path(model, "reference.safetensors"));
+        var ids = reference.ReadInt32("batch.input_ids");
+
+        // Act
+        lm.ForwardLoss(ids, 2, ids.Length / 2);
+        lm.ZeroGrad();
+        lm.Backward();
+
+        // Assert: every tensor of model.safetensors has a grad.* reference (tied embedding: both uses summed).
+        int checkedCount = 0;
+        foreach (var p in lm.Parameters)
+        {
+            TensorAssert.Close(reference.ReadFloat32("grad." + p.Name), p.Grad, 1e-5, 1e-3, "grad." + p.Name);
+            checkedCount++;
+        }
+        Assert.Equal(reference.Tensors.Count(t => t.Name.StartsWith("grad.", StringComparison.Ordinal)), checkedCount);
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void ForwardLoss_ZerothOrderPerturbation_LossesMatchPyTorch(string model)
+    {
+        // Arrange: w ± eps·z computed in float32 as fl(w + fl(eps·z)), z shipped in the reference.
+        using var lm = CausalLm.Load(Fixtures.Path(model));
+        using var reference = SafeTensorsFile.Open(Fixtures.Path(model, "reference.safetensors"));
+        var ids = reference.ReadInt32("batch.input_ids");
+        float eps = reference.ReadFloat32("zo.eps")[0];
+        var original = lm.Weights.ToArray();
+
+        float LossAt(float sign)
+        {
+            foreach (var p in lm.Parameters)
+            {
+                var z = reference.ReadFloat32("zo.z." + p.Name);
+                var w = p.Data;
+                for (int i = 0; i < w.Length; i++) w[i] += sign * eps * z[i];
+            }
+            float loss = lm.ForwardLoss(ids, 2, ids.Length / 2);
+            original.CopyTo(lm.Weights);
+            return loss;
+        }
+
+        // Act
+        float plus = LossAt(+1), minus = LossAt(-1);
+
+        // Assert
+        TensorAssert.Close(reference.ReadFloat32("zo.loss_plus"), [plus], 0, 1e-5, "zo.loss_plus");
+        TensorAssert.Close(reference.ReadFloat32("zo.loss_minus"), [minus], 0, 1e-5, "zo.loss_minus");
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Generate_GreedyPrompt0_IdsEqualPyTorch(string model)
+    {
+        // Arrange
+        using var lm = CausalLm.Load(Fixtures.Path(model));
+        using var reference = SafeTensorsFile.Open(Fixtures.Path(model, "reference.safetensors"));
+        var prompt = reference.ReadInt32("prompt0.input_ids");
+
+        // Act
+        var ids = Generator.Generate(lm, prompt, new GenerationOptions { MaxNewTokens = 16 });
+
+        // Assert
+        Assert.Equal(reference.ReadInt32("generate.prompt0.ids"), ids);
+    }
+
+    [Theory]
+    [InlineData("bf16")]
+    [InlineData("f16-sharded")]
+    public void Load_RoundedWeights_LogitsAndGreedyIdsMatchPyTorch(string variant)
+    {
+        // Arrange
+        using var lm = CausalLm.Load(Fixtures.Path("tiny-llama", variant));
+        using var reference = SafeTensorsFile.Open(Fixtures.Path("tiny-llama", "reference.safetensors"));
+        string key = variant.StartsWith("bf16", StringComparison.Ordinal) ? "bf16" : "f16";
+        var prompt = reference.ReadInt32("prompt0.input_ids");
+
+        // Act
+        lm.Forward(prompt, 1, prompt.Length);
+        var logits = lm.Logits.ToArray();
+        var ids = Generator.Generate(lm, prompt, new GenerationOptions { MaxNewTokens = 16 });
+
+        // Assert
+        TensorAssert.Close(reference.ReadFloat32($"{key}.prompt0.logits"), logits, 1e-4, 0, $"{key}.prompt0.logits");
+        Assert.Equal(reference.ReadInt32($"{key}.generate.prompt0.ids"), ids);
+    }
+}
