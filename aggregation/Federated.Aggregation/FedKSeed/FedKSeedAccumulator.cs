@@ -5,9 +5,6 @@ namespace Federated.Aggregation.FedKSeed;
 /// <summary>One client's round result: its data size (the weight aᵢ ∝ n) and its local steps (seed index, g), in any order.</summary>
 public sealed record ClientScalars(long SampleCount, IReadOnlyList<SeedScalar> Steps);
 
-/// <summary>A seed whose accumulated scalar changed: replay it as w ← w − η·Delta·z(seed).</summary>
-public readonly record struct SeedDelta(int SeedIndex, float Delta);
-
 /// <summary>
 /// The server state of FedKSeed: H[s] for the K seeds of the pool, with H_{r}[s] = H_{r−1}[s] + Σᵢ aᵢ·Lᵢ[s],
 /// aᵢ = nᵢ/Σⱼnⱼ, Lᵢ[s] = Σ of client i's g on seed s (docs/fedkseed.md §3). The global model is w_r = w₀ − η·Σₛ H_r[s]·z(s).
@@ -64,21 +61,21 @@ public sealed class FedKSeedAccumulator
     }
 
     /// <summary>
-    /// (seed, H_now[s] − H_version[s]) rounded to float32, for the seeds changed after <paramref name="version"/>, in index order.
+    /// (seed, ΔH = H_now[s] − H_version[s]) rounded to float32, to replay as w ← w − η·ΔH·z(seed),, for the seeds changed after <paramref name="version"/>, in index order.
     /// Version 0 means from w₀ (the whole H) and is always answerable. Cost O(K + changed·log rounds).
     /// </summary>
-    public IReadOnlyList<SeedDelta> DeltaSince(long version)
+    public IReadOnlyList<SeedScalar> DeltaSince(long version)
     {
         if (version < 0 || version > Version)
             throw new ArgumentOutOfRangeException(nameof(version), version, $"Version must be in [0, {Version}].");
         if (version != 0 && version < HistoryStart)
             throw new ArgumentOutOfRangeException(nameof(version), version, $"History before version {HistoryStart} was trimmed; sync from version 0 (full H) instead.");
-        var deltas = new List<SeedDelta>();
+        var deltas = new List<SeedScalar>();
         for (int s = 0; s < _values.Length; s++)
         {
             if (_changedAt[s] <= version) continue;
             float delta = (float)(_values[s] - ValueAt(s, version));
-            if (delta != 0) deltas.Add(new SeedDelta(s, delta));
+            if (delta != 0) deltas.Add(new SeedScalar(s, delta));
         }
         return deltas;
     }

@@ -89,7 +89,7 @@ public class FedKSeedAccumulatorTests
                 float d = (float)(states[6][s] - states[version][s]);
                 if (d != 0) expected[s] = d;
             }
-            Assert.Equal(expected, delta.ToDictionary(d => d.SeedIndex, d => d.Delta));
+            Assert.Equal(expected, delta.ToDictionary(d => d.SeedIndex, d => d.Value));
         }
         Assert.Empty(accumulator.DeltaSince(6));
     }
@@ -110,7 +110,7 @@ public class FedKSeedAccumulatorTests
         // Assert
         Assert.Throws<ArgumentOutOfRangeException>(() => accumulator.DeltaSince(1));
         Assert.Equal(before, accumulator.DeltaSince(2));
-        Assert.Equal([new SeedDelta(0, 5f), new SeedDelta(1, 2f)], accumulator.DeltaSince(0));
+        Assert.Equal([new SeedScalar(0, 5f), new SeedScalar(1, 2f)], accumulator.DeltaSince(0));
     }
 
     [Fact]
