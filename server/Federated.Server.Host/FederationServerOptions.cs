@@ -1,0 +1,58 @@
+using Federated.Server.Coordination;
+using Federated.Server.Domain;
+using Federated.Server.Strategies;
+
+namespace Federated.Server.Host;
+
+/// <summary>
+/// Everything <c>AddFederationServer</c> needs. Units and defaults are in each property's doc; <see cref="Validate"/>
+/// throws <see cref="ArgumentOutOfRangeException"/> naming the first bad setting.
+/// </summary>
+public sealed class FederationServerOptions
+{
+    /// <summary>Training method of the federation. Default FedKSeed.</summary>
+    public TrainingMethodKind Method { get; set; } = TrainingMethodKind.FedKSeed;
+
+    /// <summary>Directory of the durable state (federation.db, SQLite WAL). Null keeps state in memory (tests only).</summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary>Rounds, quorum, deadlines, enrollment tokens.</summary>
+    public FederationCoordinatorOptions Coordinator { get; } = new();
+
+    /// <summary>FedKSeed hyper-parameters (used when <see cref="Method"/> is FedKSeed).</summary>
+    public FedKSeedStrategyOptions FedKSeed { get; } = new();
+
+    /// <summary>Largest accepted ClientUpdate message, bytes; gRPC's receive limit is set to it, so a larger message is
+    /// RESOURCE_EXHAUSTED before it is parsed. Default 16 MiB.</summary>
+    public int MaxMessageBytes { get; set; } = 16 << 20;
+
+    /// <summary>Data bytes per ModelChunk of a byte-payload download. Default 1 MiB.</summary>
+    public int ModelChunkBytes { get; set; } = 1 << 20;
+
+    /// <summary>Fingerprint of the federation's base model; when set, requests must match it (docs/protocol.md).
+    /// Null: not enforced (tests, or a server run without the model files).</summary>
+    public BaseModelIdentity? BaseModel { get; set; }
+
+    /// <summary>How often deadlines and round opening are checked in the background. Default 1 second.</summary>
+    public TimeSpan TickInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The strategy to use instead of the one <see cref="Method"/> names (e.g. a ComPEFT strategy the
+    /// integrator builds with a model layout). Null: built from <see cref="Method"/>.</summary>
+    public Func<IServiceProvider, IFederationStrategy>? StrategyFactory { get; set; }
+
+    public void Validate()
+    {
+        if (!Enum.IsDefined(Method)) throw new ArgumentOutOfRangeException(nameof(Method), Method, "Method must be FedKSeed or ComPeft.");
+        if (Method == TrainingMethodKind.ComPeft && StrategyFactory is null)
+            throw new ArgumentOutOfRangeException(nameof(Method), Method, "The ComPEFT server strategy needs a StrategyFactory (not built in yet).");
+        if (MaxMessageBytes < 1024) throw new ArgumentOutOfRangeException(nameof(MaxMessageBytes), MaxMessageBytes, "MaxMessageBytes must be at least 1024.");
+        if (ModelChunkBytes < 1024 || ModelChunkBytes > MaxMessageBytes)
+            throw new ArgumentOutOfRangeException(nameof(ModelChunkBytes), ModelChunkBytes, "ModelChunkBytes must be between 1024 and MaxMessageBytes.");
+        if (TickInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(TickInterval), TickInterval, "TickInterval must be positive.");
+        Coordinator.Validate();
+        if (Method == TrainingMethodKind.FedKSeed) FedKSeed.Validate();
+    }
+}
+
+/// <summary>The base-model fingerprint (docs/protocol.md §Fingerprint). Equality is on <see cref="Sha256"/> only.</summary>
+public sealed record BaseModelIdentity(byte[] Sha256, byte[] ConfigSha256, byte[] WeightsSha256, string Name, ulong ParameterCount);

@@ -1,0 +1,330 @@
+using System.Security.Cryptography;
+using System.Text;
+using Federated.Server.Domain;
+using Federated.Server.Storage;
+using Federated.Server.Strategies;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Federated.Server.Coordination;
+
+/// <summary>
+/// The federation's round state machine and client registry, method-agnostic (the maths is the
+/// <see cref="IFederationStrategy"/>'s) and transport-agnostic (Server.Host adapts gRPC to these calls).
+/// <para>Rounds: when no round is running and ≥ Q clients are connected (polled within the liveness window), a round
+/// opens with M of them, chosen deterministically from (SelectionSeed, round id, client ids) — immediately if every
+/// enrolled client is connected, otherwise SelectionWindow after the quorum first was. Selected clients get the task until they push; the round is
+/// aggregated (one store transaction: version + close) as soon as Q updates are accepted; stragglers then get
+/// FAILED_PRECONDITION. At the deadline a round below quorum is abandoned and the next opens.</para>
+/// <para>Time moves only through the injected <see cref="TimeProvider"/>: deadlines are checked on every call and by
+/// <see cref="Tick"/>, which a host calls periodically. Calls are serialised by one lock; the store is the truth, so
+/// a restart resumes from it (in-memory: only liveness, rebuilt as clients poll).</para>
+/// </summary>
+public sealed class FederationCoordinator
+{
+    private readonly IFederationStore _store;
+    private readonly IFederationStrategy _strategy;
+    private readonly FederationCoordinatorOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private readonly HashSet<string> _enrollmentTokenHashes;
+    private readonly Dictionary<string, DateTimeOffset> _lastSeen = new(StringComparer.Ordinal);
+    private DateTimeOffset? _quorumConnectedSince;
+    private RoundRecord? _current;            // latest round while not closed
+    private RoundParameters? _currentParameters;
+    private bool _aggregating;
+
+    public FederationCoordinator(IFederationStore store, IFederationStrategy strategy, FederationCoordinatorOptions options,
+        TimeProvider time, ILogger<FederationCoordinator>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(strategy);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        options.Validate();
+        _store = store;
+        _strategy = strategy;
+        _options = options;
+        _time = time;
+        _logger = logger ?? NullLogger<FederationCoordinator>.Instance;
+        _enrollmentTokenHashes = options.EnrollmentTokens.Select(t => Convert.ToHexString(Hash(t))).ToHashSet(StringComparer.Ordinal);
+
+        _strategy.Restore(_store.ListVersions());
+        var latest = _store.LatestRound();
+        if (latest is { Phase: not RoundPhase.Closed })
+        {
+            // Aggregating is never durable (aggregation commits in one transaction), so a round found open resumes as is.
+            _current = latest;
+            _currentParameters = _strategy.ConfigureRound(latest.RoundId, latest.BaseVersion);
+        }
+        CoordinatorLog.Resumed(_logger, _store.FederationId, latest?.RoundId ?? 0, _store.LatestVersion(), _store.CountClients());
+    }
+
+    public string FederationId => _store.FederationId;
+    public TrainingMethodKind Method => _strategy.Method;
+    public FederationCoordinatorOptions Options => _options;
+
+    /// <summary>Exchanges an enrollment token for a client id and a fresh bearer credential. Idempotent per
+    /// (token, client name): re-enrolling returns the same id and rotates the credential.</summary>
+    public EnrollmentResult Enroll(string enrollmentToken, ClientDescription client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var tokenHash = Hash(enrollmentToken ?? "");
+        if (string.IsNullOrEmpty(enrollmentToken) || !_enrollmentTokenHashes.Contains(Convert.ToHexString(tokenHash)))
+            throw new FederationException(FederationError.Unauthenticated, "The enrollment token is unknown.");
+        if (string.IsNullOrWhiteSpace(client.Name) || Encoding.UTF8.GetByteCount(client.Name) > 128)
+            throw FederationException.Invalid("client.name must be 1 to 128 UTF-8 bytes.");
+        if (!client.SupportedMethods.Contains(_strategy.Method))
+            throw FederationException.Precondition($"The client does not support this federation's method {_strategy.Method}.");
+
+        string bearer = "fk_" + Base64Url(RandomNumberGenerator.GetBytes(32));
+        lock (_gate)
+        {
+            var existing = _store.FindClientByEnrollment(tokenHash, client.Name);
+            if (existing is { Revoked: true })
+                throw new FederationException(FederationError.PermissionDenied, $"Client {existing.ClientId} is revoked.");
+            var record = existing is null
+                ? new ClientRecord("c-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), client.Name, tokenHash, Hash(bearer), _time.GetUtcNow(), false)
+                : existing with { CredentialHash = Hash(bearer) };
+            _store.SaveClient(record);
+            CoordinatorLog.Enrolled(_logger, record.ClientId, record.Name);
+            return new EnrollmentResult(record.ClientId, bearer);
+        }
+    }
+
+    /// <summary>The client id a bearer credential belongs to.</summary>
+    /// <exception cref="FederationException">UNAUTHENTICATED (unknown) or PERMISSION_DENIED (revoked).</exception>
+    public string Authenticate(string bearerToken)
+    {
+        if (string.IsNullOrEmpty(bearerToken))
+            throw new FederationException(FederationError.Unauthenticated, "The bearer token is missing.");
+        ClientRecord? client;
+        lock (_gate) client = _store.FindClientByCredential(Hash(bearerToken));
+        if (client is null) throw new FederationException(FederationError.Unauthenticated, "The bearer token is unknown.");
+        if (client.Revoked) throw new FederationException(FederationError.PermissionDenied, $"Client {client.ClientId} is revoked.");
+        return client.ClientId;
+    }
+
+    /// <summary>The current round's work for <paramref name="clientId"/>: the same task on every call until it pushes,
+    /// WAIT when not selected or between rounds, FINISHED after the last round. Marks the client connected.</summary>
+    public TaskAssignment GetTask(string clientId)
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            _lastSeen[clientId] = now;
+            AdvanceLocked(now);
+            if (IsFinishedLocked()) return TaskAssignment.Finished();
+            if (_current is null) TryOpenRoundLocked(now);
+            if (_current is not { } round) return TaskAssignment.Wait(_options.PollInterval);
+            if (round.SelectedClients.Contains(clientId, StringComparer.Ordinal) && _store.FindUpdate(clientId, round.RoundId) is null)
+                return new TaskAssignment(TaskAvailabilityKind.Assigned, round.RoundId, round.BaseVersion, _currentParameters,
+                    round.Deadline, ClientRoundSeed(round.RoundId, clientId), TimeSpan.Zero);
+            var untilDeadline = round.Deadline - now;
+            return TaskAssignment.Wait(untilDeadline > TimeSpan.Zero && untilDeadline < _options.PollInterval ? untilDeadline : _options.PollInterval);
+        }
+    }
+
+    /// <summary>The change from <paramref name="sinceVersion"/> to the latest model version.</summary>
+    public ModelDelta GetModel(string clientId, long sinceVersion)
+    {
+        lock (_gate)
+        {
+            _lastSeen[clientId] = _time.GetUtcNow();
+            return _strategy.GetModelDelta(sinceVersion);
+        }
+    }
+
+    /// <summary>Accepts one round's update, idempotently by (client, round): the same payload again returns the first
+    /// receipt with Duplicate = true (even after the round closed); a different one is ALREADY_EXISTS. Accepting and
+    /// recording is one transaction; reaching the quorum aggregates the round before returning.</summary>
+    public UpdateReceiptInfo PushUpdate(UpdateSubmission update)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        byte[] sha = SHA256.HashData(update.Payload.Span);
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            AdvanceLocked(now);
+            var existing = _store.FindUpdate(update.ClientId, update.RoundId);
+            if (existing is not null)
+            {
+                if (!CryptographicOperations.FixedTimeEquals(existing.Sha256, sha))
+                    throw Refuse(update, new FederationException(FederationError.AlreadyExists,
+                        $"Client {update.ClientId} already has a different update accepted for round {update.RoundId}."));
+                CoordinatorLog.DuplicateUpdate(_logger, update.RoundId, update.ClientId);
+                return new UpdateReceiptInfo(update.RoundId, true, existing.Sha256, existing.AcceptedAt);
+            }
+            if (_current is not { } round || round.RoundId != update.RoundId)
+                throw Refuse(update, FederationException.Precondition(
+                    $"round_id {update.RoundId} is not open; the open round is {(_current is null ? "none" : _current.RoundId)}."));
+            if (!round.SelectedClients.Contains(update.ClientId, StringComparer.Ordinal))
+                throw Refuse(update, FederationException.Precondition($"Client {update.ClientId} was not selected for round {round.RoundId}."));
+            if (update.ModelVersion != round.BaseVersion)
+                throw Refuse(update, FederationException.Precondition(
+                    $"model_version {update.ModelVersion} differs from round {round.RoundId}'s model version {round.BaseVersion}."));
+            if (update.SampleCount == 0)
+                throw Refuse(update, FederationException.Invalid("sample_count is 0; it must be at least 1."));
+            if (update.Metrics.Count > _options.MaxMetrics)
+                throw Refuse(update, FederationException.Invalid($"metrics has {update.Metrics.Count} entries; at most {_options.MaxMetrics} are allowed."));
+            foreach (var (key, value) in update.Metrics)
+                if (!double.IsFinite(value))
+                    throw Refuse(update, FederationException.Invalid($"metrics[\"{key}\"] = {value} is not finite."));
+            try
+            {
+                _strategy.ValidateUpdate(_currentParameters!, update.Payload.Span);
+            }
+            catch (FederationException ex)
+            {
+                throw Refuse(update, ex);
+            }
+
+            var accepted = new AcceptedUpdate(update.ClientId, update.RoundId, update.ModelVersion, update.SampleCount,
+                update.Payload.ToArray(), sha, new Dictionary<string, double>(update.Metrics), now);
+            if (!_store.AcceptUpdate(accepted))
+                throw new InvalidOperationException($"The update of ({update.ClientId}, {update.RoundId}) appeared concurrently.");
+            if (round.Phase == RoundPhase.Open) _current = round with { Phase = RoundPhase.Collecting };
+            int count = _store.CountUpdates(round.RoundId);
+            CoordinatorLog.UpdateAccepted(_logger, round.RoundId, update.ClientId, count, _options.MinClients, update.SampleCount);
+            if (count >= _options.MinClients) AggregateLocked(now);
+            return new UpdateReceiptInfo(update.RoundId, false, sha, now);
+        }
+    }
+
+    /// <summary>Federation and round state.</summary>
+    public FederationStatusInfo GetStatus()
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            AdvanceLocked(now);
+            var latest = _current ?? _store.LatestRound();
+            bool finished = IsFinishedLocked();
+            return new FederationStatusInfo(_store.FederationId, _strategy.Method, latest?.RoundId ?? 0, _store.LatestVersion(),
+                _aggregating ? RoundPhase.Aggregating : _current?.Phase, finished, !finished && _current is null,
+                _store.CountClients(), _current is null ? 0 : _store.CountUpdates(_current.RoundId), _options.MinClients,
+                _current?.Deadline);
+        }
+    }
+
+    /// <summary>Applies the passage of time: abandons a round past its deadline, opens a round when enough clients
+    /// are connected. Hosts call it periodically (e.g. every second); tests call it after advancing a fake clock.</summary>
+    public void Tick()
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            AdvanceLocked(now);
+            if (_current is null && !IsFinishedLocked()) TryOpenRoundLocked(now);
+        }
+    }
+
+    /// <summary>The seed a client uses for its own random choices in a round (e.g. FedKSeed step_seed):
+    /// SplitMix64(SelectionSeed ⊕ round·φ ⊕ FNV-1a(client id)).</summary>
+    public ulong ClientRoundSeed(long roundId, string clientId) =>
+        SplitMix64(_options.SelectionSeed ^ ((ulong)roundId * 0x9E3779B97F4A7C15UL) ^ Fnv1a(clientId));
+
+    // ---- state machine -------------------------------------------------------------------------------------------
+
+    private bool IsFinishedLocked() => _store.CountAggregatedRounds() >= _options.Rounds;
+
+    private void AdvanceLocked(DateTimeOffset now)
+    {
+        if (_current is not { } round || now < round.Deadline) return;
+        int count = _store.CountUpdates(round.RoundId);
+        if (count >= _options.MinClients)
+        {
+            AggregateLocked(now);
+            return;
+        }
+        _store.UpdateRound(round.RoundId, RoundPhase.Closed, RoundOutcome.Abandoned, now);
+        CoordinatorLog.RoundAbandoned(_logger, round.RoundId, count, _options.MinClients);
+        _current = null;
+        _currentParameters = null;
+    }
+
+    private void TryOpenRoundLocked(DateTimeOffset now)
+    {
+        var connected = _lastSeen.Where(kv => now - kv.Value <= _options.ClientLivenessWindow)
+            .Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
+        if (connected.Count < _options.MinClients)
+        {
+            _quorumConnectedSince = null;
+            return;
+        }
+        _quorumConnectedSince ??= now;
+        if (connected.Count < _store.CountClients() && now - _quorumConnectedSince.Value < _options.SelectionWindow) return;
+
+        long roundId = (_store.LatestRound()?.RoundId ?? 0) + 1;
+        var selected = connected
+            .OrderBy(id => SplitMix64(_options.SelectionSeed ^ ((ulong)roundId * 0xD1B54A32D192ED03UL) ^ Fnv1a(id)))
+            .ThenBy(id => id, StringComparer.Ordinal)
+            .Take(_options.ClientsPerRound).Order(StringComparer.Ordinal).ToArray();
+        long version = _store.LatestVersion();
+        var round = new RoundRecord(roundId, RoundPhase.Open, RoundOutcome.None, version, now, now + _options.RoundTimeout, null, selected);
+        var parameters = _strategy.ConfigureRound(roundId, version);
+        _store.InsertRound(round);
+        _current = round;
+        _currentParameters = parameters;
+        _quorumConnectedSince = null;
+        CoordinatorLog.RoundOpened(_logger, roundId, version, selected.Length, connected.Count, round.Deadline);
+    }
+
+    private void AggregateLocked(DateTimeOffset now)
+    {
+        var round = _current!;
+        var results = _store.ListUpdates(round.RoundId);
+        var reported = results.Select(u => u.ClientId).ToHashSet(StringComparer.Ordinal);
+        var failures = round.SelectedClients.Where(c => !reported.Contains(c))
+            .Select(c => new RoundFailure(c, "no update accepted before the round closed")).ToList();
+        _aggregating = true;
+        try
+        {
+            byte[] payload = _strategy.Aggregate(round, results, failures);
+            var version = new ModelVersionRecord(_store.LatestVersion() + 1, round.RoundId, payload, now);
+            _store.CommitAggregation(round.RoundId, version, now);
+            _strategy.Apply(version);
+            CoordinatorLog.RoundAggregated(_logger, round.RoundId, results.Count, failures.Count, version.Version);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not Microsoft.Data.Sqlite.SqliteException)
+        {
+            CoordinatorLog.AggregationFailed(_logger, round.RoundId, ex);
+            _store.UpdateRound(round.RoundId, RoundPhase.Closed, RoundOutcome.Abandoned, now);
+        }
+        finally
+        {
+            _aggregating = false;
+        }
+        _current = null;
+        _currentParameters = null;
+        if (IsFinishedLocked()) CoordinatorLog.Finished(_logger, _store.CountAggregatedRounds());
+    }
+
+    private FederationException Refuse(UpdateSubmission update, FederationException ex)
+    {
+        CoordinatorLog.UpdateRefused(_logger, update.ClientId, update.RoundId, ex.Message);
+        return ex;
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------------------------
+
+    internal static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static ulong Fnv1a(string s)
+    {
+        ulong h = 0xCBF29CE484222325UL;
+        foreach (byte b in Encoding.UTF8.GetBytes(s)) h = (h ^ b) * 0x100000001B3UL;
+        return h;
+    }
+
+    private static ulong SplitMix64(ulong x)
+    {
+        x += 0x9E3779B97F4A7C15UL;
+        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
+        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
+        return x ^ (x >> 31);
+    }
+}

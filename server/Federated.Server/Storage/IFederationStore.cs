@@ -1,0 +1,46 @@
+using Federated.Server.Domain;
+
+namespace Federated.Server.Storage;
+
+/// <summary>
+/// Durable federation state: enrolled clients, rounds, accepted updates (raw payload bytes) and model versions (each
+/// version's method payload, e.g. a FedKSeed ΔH; their sum is the FedKSeed accumulator H). The coordinator calls it
+/// from one thread at a time. Every method that changes more than one row is one transaction, so a crash (kill -9)
+/// at any point leaves either all or none of it: accepting an update is <see cref="AcceptUpdate"/>; aggregating is
+/// <see cref="CommitAggregation"/> (version + round closed together). SQLite (WAL) is the embedded implementation;
+/// a Postgres one can sit behind the same interface.
+/// </summary>
+public interface IFederationStore : IDisposable
+{
+    /// <summary>Opaque id of this federation, created with the store and stable for its life.</summary>
+    string FederationId { get; }
+
+    ClientRecord? FindClient(string clientId);
+    ClientRecord? FindClientByCredential(byte[] credentialHash);
+    ClientRecord? FindClientByEnrollment(byte[] enrollmentTokenHash, string name);
+    /// <summary>Inserts a client or replaces it (same id), e.g. to rotate its credential.</summary>
+    void SaveClient(ClientRecord client);
+    int CountClients();
+
+    /// <summary>The round with the highest id, or null before the first.</summary>
+    RoundRecord? LatestRound();
+    void InsertRound(RoundRecord round);
+    /// <summary>Sets a round's phase (and outcome, close time); used for Open → Collecting and for abandoning.</summary>
+    void UpdateRound(long roundId, RoundPhase phase, RoundOutcome outcome, DateTimeOffset? closedAt);
+    /// <summary>Rounds closed with <see cref="RoundOutcome.Aggregated"/>.</summary>
+    int CountAggregatedRounds();
+
+    AcceptedUpdate? FindUpdate(string clientId, long roundId);
+    /// <summary>One transaction: stores the update and moves its round from Open to Collecting.
+    /// Returns false (and changes nothing) when (client, round) already has an update.</summary>
+    bool AcceptUpdate(AcceptedUpdate update);
+    /// <summary>Accepted updates of a round, ordered by client id (ordinal).</summary>
+    IReadOnlyList<AcceptedUpdate> ListUpdates(long roundId);
+    int CountUpdates(long roundId);
+
+    /// <summary>All versions, ascending.</summary>
+    IReadOnlyList<ModelVersionRecord> ListVersions();
+    long LatestVersion();
+    /// <summary>One transaction: appends <paramref name="version"/> (must be latest + 1) and closes the round as Aggregated.</summary>
+    void CommitAggregation(long roundId, ModelVersionRecord version, DateTimeOffset closedAt);
+}

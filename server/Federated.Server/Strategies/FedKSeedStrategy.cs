@@ -1,0 +1,142 @@
+using Federated.Protocol.V1;
+using Federated.Server.Domain;
+using Google.Protobuf;
+
+namespace Federated.Server.Strategies;
+
+/// <summary>FedKSeed hyper-parameters the server hands out every round (defaults follow Qin et al. 2023 / MeZO).</summary>
+public sealed class FedKSeedStrategyOptions
+{
+    /// <summary>K, number of candidate seeds (indices 0..K−1). Default 1024.</summary>
+    public int SeedCount { get; set; } = 1024;
+    /// <summary>Derives the K candidate seeds (docs/seed-protocol.md). Default 42.</summary>
+    public ulong SeedPoolMasterSeed { get; set; } = 42;
+    /// <summary>τ, zeroth-order steps per client per round; an update carries 1..τ scalars. Default 200.</summary>
+    public int LocalSteps { get; set; } = 200;
+    /// <summary>ε, perturbation scale of the two-point estimate (dimensionless). Default 1e-3.</summary>
+    public float Epsilon { get; set; } = 1e-3f;
+    /// <summary>η, learning rate of each scalar·z step. Default 3e-7.</summary>
+    public float LearningRate { get; set; } = 3e-7f;
+    /// <summary>Examples per step. Default 1.</summary>
+    public int BatchSize { get; set; } = 1;
+
+    public void Validate()
+    {
+        if (SeedCount < 1) throw new ArgumentOutOfRangeException(nameof(SeedCount), SeedCount, "SeedCount (K) must be at least 1.");
+        if (LocalSteps < 1) throw new ArgumentOutOfRangeException(nameof(LocalSteps), LocalSteps, "LocalSteps (τ) must be at least 1.");
+        if (!(Epsilon > 0) || !float.IsFinite(Epsilon)) throw new ArgumentOutOfRangeException(nameof(Epsilon), Epsilon, "Epsilon must be finite and > 0.");
+        if (!(LearningRate > 0) || !float.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be finite and > 0.");
+        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1.");
+    }
+}
+
+/// <summary>
+/// Server side of FedKSeed: needs no model. Validates seed-scalar payloads (serialized <c>SeedScalars</c>: lengths
+/// equal, 1..τ entries, each index &lt; K, every scalar finite), aggregates ΔH per round weighted by sample count
+/// (<see cref="SeedScalarAggregation"/>), and serves ΔH since any committed version. Memory: one sparse map (≤ K
+/// entries) per version; a sync sums the maps after the client's version.
+/// </summary>
+public sealed class FedKSeedStrategy : IFederationStrategy
+{
+    private readonly FedKSeedStrategyOptions _options;
+    private readonly List<SortedDictionary<uint, double>> _versionDeltas = [];  // [v−1] = ΔH of version v
+
+    public FedKSeedStrategy(FedKSeedStrategyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+    }
+
+    public TrainingMethodKind Method => TrainingMethodKind.FedKSeed;
+
+    /// <summary>The latest committed version.</summary>
+    public long LatestVersion => _versionDeltas.Count;
+
+    /// <summary>H at the latest version: Σ over all versions of ΔH (sparse, ascending seed order).</summary>
+    public SortedDictionary<uint, double> AccumulatedScalars() => SeedScalarAggregation.Sum(_versionDeltas);
+
+    public void Restore(IReadOnlyList<ModelVersionRecord> history)
+    {
+        _versionDeltas.Clear();
+        foreach (var version in history) Apply(version);
+    }
+
+    public RoundParameters ConfigureRound(long roundId, long modelVersion) => new FedKSeedRoundParameters(
+        _options.SeedCount, _options.SeedPoolMasterSeed, _options.LocalSteps, _options.Epsilon, _options.LearningRate,
+        _options.BatchSize, []);
+
+    public void ValidateUpdate(RoundParameters parameters, ReadOnlySpan<byte> payload) => Parse(payload, (FedKSeedRoundParameters)parameters);
+
+    public byte[] Aggregate(RoundRecord round, IReadOnlyList<AcceptedUpdate> results, IReadOnlyList<RoundFailure> failures)
+    {
+        var parameters = (FedKSeedRoundParameters)ConfigureRound(round.RoundId, round.BaseVersion);
+        var parsed = new List<(uint[], float[], ulong)>(results.Count);
+        foreach (var update in results)
+        {
+            var (indices, scalars) = Parse(update.Payload, parameters);
+            parsed.Add((indices, scalars, update.SampleCount));
+        }
+        return SeedScalarAggregation.EncodeDelta(SeedScalarAggregation.RoundDelta(parsed));
+    }
+
+    public void Apply(ModelVersionRecord version)
+    {
+        if (version.Version != _versionDeltas.Count + 1)
+            throw new InvalidOperationException($"Version {version.Version} cannot follow version {_versionDeltas.Count}.");
+        _versionDeltas.Add(SeedScalarAggregation.DecodeDelta(version.Payload));
+    }
+
+    public ModelDelta GetModelDelta(long sinceVersion)
+    {
+        long latest = _versionDeltas.Count;
+        if (sinceVersion < 0 || sinceVersion > latest)
+            throw FederationException.Precondition($"since_version {sinceVersion} is unknown; the latest model version is {latest}.");
+        var sum = SeedScalarAggregation.Sum(_versionDeltas.Skip((int)sinceVersion));
+        var indices = new uint[sum.Count];
+        var deltas = new float[sum.Count];
+        int i = 0;
+        foreach (var (s, v) in sum)
+        {
+            indices[i] = s;
+            deltas[i++] = (float)v;
+        }
+        return new ModelDelta(ModelDeltaKind.SeedDelta, sinceVersion, latest, indices, deltas, []);
+    }
+
+    /// <summary>Decodes and checks a serialized SeedScalars payload.</summary>
+    /// <exception cref="FederationException">INVALID_ARGUMENT naming the first problem.</exception>
+    internal static (uint[] SeedIndices, float[] Scalars) Parse(ReadOnlySpan<byte> payload, FedKSeedRoundParameters parameters)
+    {
+        SeedScalars message;
+        try
+        {
+            message = SeedScalars.Parser.ParseFrom(payload);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw FederationException.Invalid($"seed_scalars is not a valid SeedScalars message: {ex.Message}");
+        }
+        int n = message.SeedIndices.Count;
+        if (n != message.Scalars.Count)
+            throw FederationException.Invalid($"seed_scalars has {n} seed_indices but {message.Scalars.Count} scalars; they must match.");
+        if (n == 0)
+            throw FederationException.Invalid("seed_scalars is empty; at least one (seed index, scalar) pair is needed.");
+        if (n > parameters.LocalSteps)
+            throw FederationException.Invalid($"seed_scalars has {n} entries; the round allows at most τ = {parameters.LocalSteps}.");
+        var indices = new uint[n];
+        var scalars = new float[n];
+        for (int t = 0; t < n; t++)
+        {
+            uint s = message.SeedIndices[t];
+            float g = message.Scalars[t];
+            if (s >= (uint)parameters.SeedCount)
+                throw FederationException.Invalid($"seed_indices[{t}] = {s} is not below K = {parameters.SeedCount}.");
+            if (!float.IsFinite(g))
+                throw FederationException.Invalid($"scalars[{t}] = {g} is not finite.");
+            indices[t] = s;
+            scalars[t] = g;
+        }
+        return (indices, scalars);
+    }
+}

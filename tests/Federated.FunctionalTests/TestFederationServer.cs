@@ -1,0 +1,101 @@
+using Federated.Protocol.V1;
+using Federated.Server.Host;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Federated.FunctionalTests;
+
+/// <summary>The real host (AddFederationServer/MapFederationServer) on an in-memory TestServer with a fake clock and a
+/// SQLite store in a temp directory. <see cref="RestartAsync"/> stops the app and builds a new one on the same state.</summary>
+internal sealed class TestFederationServer : IAsyncDisposable
+{
+    public const string EnrollToken = "test-enroll-token";
+    private readonly Action<FederationServerOptions>? _configure;
+    private WebApplication? _app;
+
+    private TestFederationServer(Action<FederationServerOptions>? configure)
+    {
+        _configure = configure;
+        DataDirectory = Path.Combine(Path.GetTempPath(), "federated-functional", Guid.NewGuid().ToString("N"));
+        Time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    }
+
+    public string DataDirectory { get; }
+    public FakeTimeProvider Time { get; }
+    public TestServer Server { get; private set; } = null!;
+    public GrpcChannel Channel { get; private set; } = null!;
+    public Federation.FederationClient Client { get; private set; } = null!;
+
+    public static async Task<TestFederationServer> StartAsync(Action<FederationServerOptions>? configure = null)
+    {
+        var server = new TestFederationServer(configure);
+        await server.BuildAndStartAsync();
+        return server;
+    }
+
+    private async Task BuildAndStartAsync()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseTestServer();
+        builder.Services.AddSingleton<TimeProvider>(Time);
+        builder.Services.AddFederationServer(o =>
+        {
+            o.DataDirectory = DataDirectory;
+            o.Coordinator.EnrollmentTokens.Add(EnrollToken);
+            o.Coordinator.Rounds = 3;
+            o.Coordinator.ClientsPerRound = 2;
+            o.Coordinator.MinClients = 2;
+            o.FedKSeed.SeedCount = 64;
+            o.FedKSeed.LocalSteps = 8;
+            o.MaxMessageBytes = 16 * 1024;
+            o.ModelChunkBytes = 4 * 1024;
+            _configure?.Invoke(o);
+        });
+        _app = builder.Build();
+        _app.MapFederationServer();
+        await _app.StartAsync();
+        Server = _app.GetTestServer();
+        Channel = GrpcChannel.ForAddress(Server.BaseAddress, new GrpcChannelOptions { HttpHandler = Server.CreateHandler() });
+        Client = new Federation.FederationClient(Channel);
+    }
+
+    public async Task RestartAsync()
+    {
+        await StopAsync();
+        await BuildAndStartAsync();
+    }
+
+    private async Task StopAsync()
+    {
+        Channel.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+            _app = null;
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    public async Task<Enrollment> EnrollAsync(string name) => await Client.EnrollAsync(new EnrollmentRequest
+    {
+        FormatVersion = 1,
+        EnrollmentToken = EnrollToken,
+        Client = new ClientInfo { Name = name, SupportedMethods = { TrainingMethod.Fedkseed } },
+    });
+
+    public static Metadata Bearer(Enrollment enrollment) => new() { { "authorization", "Bearer " + enrollment.BearerToken } };
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        try { Directory.Delete(DataDirectory, true); } catch (IOException) { }
+    }
+}
