@@ -6,7 +6,7 @@ namespace Federated.Cli;
 /// <summary>`--json` output: exactly one JSON object on stdout; everything for people goes to stderr or Spectre.</summary>
 internal static class JsonOutput
 {
-    private static readonly JsonSerializerOptions Options = new()
+    public static readonly JsonSerializerOptions Options = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,

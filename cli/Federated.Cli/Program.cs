@@ -8,4 +8,5 @@ root.Subcommands.Add(VersionCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(PartitionCommand.Create());
+root.Subcommands.Add(SimulateCommand.Create());
 return CliRunner.Run(root, args);

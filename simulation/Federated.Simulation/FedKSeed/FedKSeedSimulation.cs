@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using Federated.Client.FedKSeed;
+using Federated.Core.Generation;
+using Federated.Core.Models;
+using Federated.Core.Random;
+using Federated.Core.Tokenization;
+using Federated.Core.ZerothOrder;
+using Federated.Data;
+using Federated.Data.Evaluation;
+using Federated.Data.Partitioning;
+using Federated.Data.Training;
+using Federated.Data.WordNet;
+using Federated.Protocol.V1;
+using Federated.Server.Domain;
+using Federated.Server.Strategies;
+using Google.Protobuf;
+
+namespace Federated.Simulation.FedKSeed;
+
+/// <summary>
+/// FedKSeed with N clients in one process, wired through the real pieces: the server's <see cref="FedKSeedStrategy"/>
+/// (validation, aggregation of H, ΔH since a version) and the client's <see cref="FedKSeedTrainer"/>, exchanging the
+/// real protobuf messages (their serialized sizes are the bytes reported).
+/// Memory: one working model + one float32 copy of the global weights; a simulated client is its example indices and
+/// its last synced version, never a model, so 1,000 clients cost what one does.
+/// Determinism: every random choice is an owned SplitMix64 stream of (run seed, round, client), and the engine and the
+/// seed protocol are thread-count invariant, so metrics.jsonl is identical across runs and --threads values.
+/// </summary>
+public sealed class FedKSeedSimulation
+{
+    private readonly FedKSeedSimulationOptions _options;
+    private readonly CausalLm _model;
+    private readonly ExampleEncoder _encoder;
+    private readonly TokenizedExample[] _train;
+    private readonly IReadOnlyList<int[]> _shards;
+    private readonly IReadOnlyList<InstructionExample> _eval;
+    private readonly TrainableSet _trainable;
+    private readonly float[] _global;
+    private readonly long[] _clientVersion;
+    private readonly FedKSeedStrategy _strategy;
+    private readonly FedKSeedTrainer _trainer;
+    private readonly ulong[] _seedPool;
+
+    /// <summary>Loads the model, data and partition; nothing is trained yet.</summary>
+    public FedKSeedSimulation(FedKSeedSimulationOptions options)
+    {
+        options.Validate();
+        _options = options;
+        _model = CausalLm.Load(options.ModelDirectory);
+        var tokenizer = HfTokenizer.Load(options.ModelDirectory);
+        _encoder = new ExampleEncoder(tokenizer, Math.Min(options.MaxLength, _model.Config.MaxPositions));
+        var train = BuiltinDataset.LoadByName(options.Data, DataSplit.Train).Records;
+        _eval = BuiltinDataset.LoadByName(options.EvalData, DataSplit.Validation).Records;
+        var partition = PartitionScheme.Parse(options.Partition).Apply(train.Select(r => r.Category).ToArray(), options.Clients, (int)options.Seed);
+        _shards = partition.Clients;
+        if (_shards.Any(s => s.Length == 0))
+            throw new ArgumentException($"Partition '{options.Partition}' left a client with no examples; use fewer --clients or another scheme.");
+        _train = _encoder.EncodeAll(train);
+        _trainable = TrainableSet.Create(_model.Parameters, options.Trainable);
+        _global = _model.Weights.ToArray();
+        _clientVersion = new long[options.Clients];
+        _strategy = new FedKSeedStrategy(new FedKSeedStrategyOptions
+        {
+            SeedCount = options.Seeds, SeedPoolMasterSeed = options.Seed, LocalSteps = options.LocalSteps,
+            Epsilon = options.Epsilon, LearningRate = options.LearningRate,
+        });
+        _seedPool = Aggregation.FedKSeed.SeedPool.Derive(options.Seed, options.Seeds);
+        _trainer = new FedKSeedTrainer(_model, _trainable, _seedPool);
+    }
+
+    /// <summary>Parameters the run trains (elements).</summary>
+    public long TrainableElements => _trainable.ElementCount;
+
+    /// <summary>The global model after the rounds run so far (the working model holds it between rounds).</summary>
+    public CausalLm GlobalModel { get { RestoreGlobal(); return _model; } }
+
+    /// <summary>Evaluates the current global model (loss; Rouge-L and accuracy when <paramref name="generate"/>).</summary>
+    public ModelQuality Evaluate(bool generate, Action<int, int>? progress = null)
+    {
+        RestoreGlobal();
+        var result = TaskEvaluator.Evaluate(_model, _encoder, _eval, new EvaluationOptions
+        {
+            MaxLossExamples = _options.EvalExamples,
+            MaxGenerationExamples = generate ? _options.GenerationExamples : 0,
+        }, progress);
+        return new ModelQuality(result.Loss, result.RougeL, result.Accuracy);
+    }
+
+    /// <summary>Runs round <paramref name="round"/> (rounds must be run in order 1, 2, …).</summary>
+    public RoundMetrics RunRound(long round, Action<int, int>? clientProgress = null)
+    {
+        var clock = Stopwatch.StartNew();
+        long version = _strategy.LatestVersion;
+        var parameters = (FedKSeedRoundParameters)_strategy.ConfigureRound(round, version);
+        var plan = new FedKSeedRoundPlan(round, parameters.LocalSteps, parameters.Epsilon, parameters.LearningRate,
+            [.. parameters.SeedProbabilities.Select(p => (double)p)]);
+        var selected = SelectClients(round);
+        var accepted = new List<AcceptedUpdate>(selected.Length);
+        long bytesUp = 0, bytesDown = 0;
+        int dropped = 0;
+        double lossSum = 0;
+        for (int i = 0; i < selected.Length; i++)
+        {
+            int client = selected[i];
+            bytesDown += DownlinkBytes(_clientVersion[client]);
+            _clientVersion[client] = version;
+            RestoreGlobal();
+            var shard = new ShardView(_train, _shards[client]);
+            var local = _trainer.Train(plan, shard, ClientStreamSeed(client));
+            dropped += local.DroppedSteps;
+            lossSum += local.MeanLoss;
+            var payload = new SeedScalars();
+            foreach (var step in local.Steps) { payload.SeedIndices.Add((uint)step.SeedIndex); payload.Scalars.Add(step.Value); }
+            var update = new ClientUpdate { FormatVersion = 1, ClientId = ClientId(client), RoundId = (ulong)round, ModelVersion = (ulong)version, SampleCount = (ulong)shard.Count, SeedScalars = payload };
+            bytesUp += update.CalculateSize();
+            byte[] bytes = payload.ToByteArray();
+            _strategy.ValidateUpdate(parameters, bytes);
+            accepted.Add(new AcceptedUpdate(ClientId(client), round, version, (ulong)shard.Count, bytes, [], new Dictionary<string, double>(), DateTimeOffset.UnixEpoch));
+            clientProgress?.Invoke(i + 1, selected.Length);
+        }
+        accepted.Sort(static (a, b) => string.CompareOrdinal(a.ClientId, b.ClientId));
+        var record = new RoundRecord(round, RoundPhase.Aggregating, RoundOutcome.None, version, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, null, [.. accepted.Select(a => a.ClientId)]);
+        var next = _strategy.Aggregate(record, accepted, []);
+        _strategy.Apply(new ModelVersionRecord(version + 1, round, next, DateTimeOffset.UnixEpoch));
+
+        var replayClock = Stopwatch.StartNew();
+        RestoreGlobal();
+        ApplyDelta(_strategy.GetModelDelta(version), parameters.LearningRate);
+        _model.Weights.CopyTo(_global);
+        double replaySeconds = replayClock.Elapsed.TotalSeconds;
+
+        double? evalLoss = null;
+        if (round % _options.EvalEvery == 0 || round == _options.Rounds) evalLoss = Evaluate(generate: false).EvalLoss;
+        return new RoundMetrics(round, selected.Length, lossSum / selected.Length, evalLoss, null, null,
+            (double)bytesUp / selected.Length, (double)bytesDown / selected.Length, dropped, clock.Elapsed.TotalSeconds, replaySeconds);
+    }
+
+    /// <summary>Replays a ΔH download into the working model: w ← w − η·ΔH[s]·z(s), ascending seed index.</summary>
+    private void ApplyDelta(ModelDelta delta, float learningRate)
+    {
+        var deltas = new SeedScalar[delta.SeedIndices.Length];
+        for (int i = 0; i < deltas.Length; i++) deltas[i] = new SeedScalar((int)delta.SeedIndices[i], delta.ScalarDeltas[i]);
+        SeedPerturbation.Replay(_model.Parameters, _trainable, _seedPool, deltas, learningRate);
+    }
+
+    /// <summary>Serialized size of the client's sync: the ModelChunk carrying ΔH since its version.</summary>
+    private long DownlinkBytes(long sinceVersion)
+    {
+        var delta = _strategy.GetModelDelta(sinceVersion);
+        var seedDelta = new SeedScalarDelta { FromVersion = (ulong)delta.FromVersion };
+        seedDelta.SeedIndices.Add(delta.SeedIndices);
+        seedDelta.ScalarDeltas.Add(delta.ScalarDeltas);
+        var chunk = new ModelChunk { FormatVersion = 1, ModelVersion = (ulong)delta.ToVersion, Kind = ModelPayloadKind.SeedDelta, Last = true, SeedDelta = seedDelta };
+        return chunk.CalculateSize();
+    }
+
+    private void RestoreGlobal() => _global.CopyTo(_model.Weights);
+
+    /// <summary>M distinct clients for the round: a partial Fisher–Yates shuffle from the (seed, round) stream.</summary>
+    private int[] SelectClients(long round)
+    {
+        var order = Enumerable.Range(0, _options.Clients).ToArray();
+        var random = new SplitMix64(FedKSeedTrainer.StreamSeed(_options.Seed, -round));
+        for (int i = 0; i < _options.ClientsPerRound; i++)
+        {
+            int j = i + (int)(random.NextDouble() * (order.Length - i));
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        var selected = order[.._options.ClientsPerRound];
+        Array.Sort(selected);
+        return selected;
+    }
+
+    private ulong ClientStreamSeed(int client) => FedKSeedTrainer.StreamSeed(_options.Seed, 1_000_000_000L + client);
+
+    private static string ClientId(int client) => $"client-{client:D5}";
+
+    /// <summary>A client's examples as a list view over the shared tokenized set (no copies).</summary>
+    private sealed class ShardView(TokenizedExample[] all, int[] indices) : IReadOnlyList<TokenizedExample>
+    {
+        public TokenizedExample this[int index] => all[indices[index]];
+        public int Count => indices.Length;
+        public IEnumerator<TokenizedExample> GetEnumerator() => indices.Select(i => all[i]).GetEnumerator();
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+}

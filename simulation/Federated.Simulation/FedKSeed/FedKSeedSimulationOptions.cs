@@ -1,0 +1,79 @@
+namespace Federated.Simulation.FedKSeed;
+
+/// <summary>
+/// A FedKSeed simulation. Defaults make the bare `federated simulate` a quick start that finishes in a few minutes
+/// on 2 cores with the built-in base model; the paper's settings are K = 4096, τ = 200, 200 clients, 10 per round.
+/// </summary>
+public sealed record FedKSeedSimulationOptions
+{
+    /// <summary>Hugging Face checkpoint folder of the base model (config.json, model.safetensors, tokenizer.json).</summary>
+    public required string ModelDirectory { get; init; }
+
+    /// <summary>"builtin" (the WordNet task; train split for clients, validation for eval) or a JSONL file.</summary>
+    public string Data { get; init; } = "builtin";
+
+    /// <summary>Evaluation set: "builtin:validation", "builtin:test" or a JSONL file.</summary>
+    public string EvalData { get; init; } = "builtin:test";
+
+    /// <summary>Number of simulated clients N.</summary>
+    public int Clients { get; init; } = 200;
+
+    /// <summary>Clients selected per round M.</summary>
+    public int ClientsPerRound { get; init; } = 10;
+
+    /// <summary>Rounds R.</summary>
+    public int Rounds { get; init; } = 10;
+
+    /// <summary>K, candidate seeds.</summary>
+    public int Seeds { get; init; } = 4096;
+
+    /// <summary>Master seed of the seed pool and of every random choice of the run.</summary>
+    public ulong Seed { get; init; } = 42;
+
+    /// <summary>τ, zeroth-order steps per client per round (batch 1).</summary>
+    public int LocalSteps { get; init; } = 200;
+
+    /// <summary>ε, perturbation scale.</summary>
+    public float Epsilon { get; init; } = 5e-4f;
+
+    /// <summary>η, constant learning rate.</summary>
+    public float LearningRate { get; init; } = 3e-5f;
+
+    /// <summary>Partition scheme (docs/data.md), e.g. "dirichlet:0.5", "iid".</summary>
+    public string Partition { get; init; } = "dirichlet:0.5";
+
+    /// <summary>FedKSeed-Pro: seed probabilities from the history of |g|.</summary>
+    public bool Pro { get; init; }
+
+    /// <summary>Regex over parameter names selecting the trainable tensors; null = all.</summary>
+    public string? Trainable { get; init; }
+
+    /// <summary>Evaluate the loss every E rounds (and always after the last).</summary>
+    public int EvalEvery { get; init; } = 5;
+
+    /// <summary>Examples scored for the evaluation loss.</summary>
+    public int EvalExamples { get; init; } = 200;
+
+    /// <summary>Examples generated per task kind for Rouge-L / accuracy (base and final model only).</summary>
+    public int GenerationExamples { get; init; } = 48;
+
+    /// <summary>Longest training sequence in tokens (prompt + response).</summary>
+    public int MaxLength { get; init; } = 128;
+
+    /// <summary>Checks ranges; throws ArgumentOutOfRangeException naming the option.</summary>
+    public void Validate()
+    {
+        if (Clients < 1) throw new ArgumentOutOfRangeException(nameof(Clients), Clients, "--clients must be at least 1.");
+        if (ClientsPerRound < 1 || ClientsPerRound > Clients)
+            throw new ArgumentOutOfRangeException(nameof(ClientsPerRound), ClientsPerRound, $"--clients-per-round must be in [1, --clients = {Clients}].");
+        if (Rounds < 1) throw new ArgumentOutOfRangeException(nameof(Rounds), Rounds, "--rounds must be at least 1.");
+        if (Seeds < 1 || Seeds > 65536) throw new ArgumentOutOfRangeException(nameof(Seeds), Seeds, "--seeds (K) must be in [1, 65536].");
+        if (LocalSteps < 1) throw new ArgumentOutOfRangeException(nameof(LocalSteps), LocalSteps, "--local-steps must be at least 1.");
+        if (!(Epsilon > 0) || !float.IsFinite(Epsilon)) throw new ArgumentOutOfRangeException(nameof(Epsilon), Epsilon, "--epsilon must be finite and > 0.");
+        if (!(LearningRate > 0) || !float.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "--lr must be finite and > 0.");
+        if (EvalEvery < 1) throw new ArgumentOutOfRangeException(nameof(EvalEvery), EvalEvery, "--eval-every must be at least 1.");
+        if (EvalExamples < 1) throw new ArgumentOutOfRangeException(nameof(EvalExamples), EvalExamples, "--eval-examples must be at least 1.");
+        if (GenerationExamples < 0) throw new ArgumentOutOfRangeException(nameof(GenerationExamples), GenerationExamples, "--generation-examples must be ≥ 0.");
+        if (MaxLength < 8) throw new ArgumentOutOfRangeException(nameof(MaxLength), MaxLength, "--max-length must be at least 8.");
+    }
+}

@@ -1,0 +1,42 @@
+namespace Federated.Simulation;
+
+/// <summary>One line of metrics.jsonl: what a round did and cost. Null fields were not measured this round.</summary>
+/// <param name="Round">Round number, 1-based (0 = the base model before any round).</param>
+/// <param name="Clients">Clients that trained this round.</param>
+/// <param name="TrainLoss">Mean local training loss of the round's clients (mean of (L+ + L−)/2 over their steps).</param>
+/// <param name="EvalLoss">Response-token loss of the global model on the evaluation set.</param>
+/// <param name="RougeL">Rouge-L F-measure of greedy generations (definition task), when generation ran.</param>
+/// <param name="Accuracy">Exact-match accuracy (category task), when generation ran.</param>
+/// <param name="BytesUpPerClient">Mean serialized uplink message size per client, bytes.</param>
+/// <param name="BytesDownPerClient">Mean serialized downlink (task + model sync) size per client, bytes.</param>
+/// <param name="DroppedSteps">Local steps dropped for non-finite losses.</param>
+/// <param name="WallSeconds">Wall time of the round (training + aggregation + replay + eval).</param>
+/// <param name="ReplaySeconds">Time spent replaying ΔH into the global model.</param>
+public sealed record RoundMetrics(
+    long Round,
+    int Clients,
+    double? TrainLoss,
+    double? EvalLoss,
+    double? RougeL,
+    double? Accuracy,
+    double BytesUpPerClient,
+    double BytesDownPerClient,
+    int DroppedSteps,
+    double WallSeconds,
+    double ReplaySeconds);
+
+/// <summary>Quality of one model: the base, or the final global model.</summary>
+public sealed record ModelQuality(double EvalLoss, double? RougeL, double? Accuracy);
+
+/// <summary>summary.json and `simulate --json`.</summary>
+public sealed record SimulationSummary(
+    string Method,
+    int Rounds,
+    int Clients,
+    int ClientsPerRound,
+    ModelQuality Base,
+    ModelQuality Final,
+    double BytesUpPerClientRound,
+    double BytesDownPerClientRound,
+    double WallS,
+    string OutDir);
