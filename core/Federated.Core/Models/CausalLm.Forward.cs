@@ -65,7 +65,7 @@ public sealed partial class CausalLm
             layer.MlpA = Take((long)n * f);
             layer.MlpB = c.IsLlamaFamily ? Take((long)n * f) : 0;
             layer.Act = Take((long)n * f);
-            foreach (var lin in LayerLinears(layer))
+            foreach (var lin in layer.Linears)
                 if (lin.Lora is { } lora) lin.LoraU = Take((long)n * lora.Rank);
         }
         var s = _scratch;
@@ -92,8 +92,7 @@ public sealed partial class CausalLm
         s.DAct = Take((long)n * f);
         s.DS = Take((long)seqLen * seqLen);
         s.NormScratch = Take(2L * d);
-        int maxRank = _lora?.Modules.Max(m => m.Rank) ?? 0;
-        s.LoraScratch = Take((long)n * maxRank);
+        s.LoraScratch = Take((long)n * _maxLoraRank);
         s.CeScratch = Take(c.VocabSize);
         if (_acts.Length < cursor) _acts = new float[cursor];
         if (_ids.Length < n) { _ids = new int[n]; _targets = new int[n]; }
@@ -298,16 +297,5 @@ public sealed partial class CausalLm
         }
         L.Down.Forward(act, tmp, n, acts);
         TensorPrimitives.Add(mid, tmp, output);
-    }
-
-    private static IEnumerable<Linear> LayerLinears(Layer L)
-    {
-        yield return L.Q;
-        if (L.K is not null) yield return L.K;
-        if (L.V is not null) yield return L.V;
-        yield return L.O;
-        if (L.Gate is not null) yield return L.Gate;
-        yield return L.Up;
-        yield return L.Down;
     }
 }
