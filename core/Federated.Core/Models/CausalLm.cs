@@ -244,5 +244,12 @@ public sealed partial class CausalLm : ICausalLm
         public Linear[] Linears = [];
         // activation offsets
         public int ResIn, H1, N1a, N1b, Qh, Kh, Vh, P, AttOut, ResMid, H2, N2a, N2b, MlpA, MlpB, Act;
+
+        public void CopyOffsetsFrom(Layer o)
+        {
+            (ResIn, H1, N1a, N1b, Qh, Kh, Vh, P) = (o.ResIn, o.H1, o.N1a, o.N1b, o.Qh, o.Kh, o.Vh, o.P);
+            (AttOut, ResMid, H2, N2a, N2b, MlpA, MlpB, Act) = (o.AttOut, o.ResMid, o.H2, o.N2a, o.N2b, o.MlpA, o.MlpB, o.Act);
+            for (int i = 0; i < Linears.Length; i++) Linears[i].LoraU = o.Linears[i].LoraU;
+        }
     }
 }

@@ -42,4 +42,23 @@ public sealed class AllocationTests
         // Assert
         Assert.Equal(0, allocated);
     }
+
+    [Fact]
+    public void ForwardLoss_InferenceLayoutAfterWarmUp_AllocatesNothing()
+    {
+        // Arrange
+        using var lm = CausalLm.Load(Fixtures.Path("tiny-llama"));
+        lm.KeepActivationsForBackward = false;
+        using var reference = SafeTensorsFile.Open(Fixtures.Path("tiny-llama", "reference.safetensors"));
+        var ids = reference.ReadInt32("batch.input_ids");
+        lm.ForwardLoss(ids, 2, 24);
+
+        // Act
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 3; i++) lm.ForwardLoss(ids, 2, 24);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        // Assert
+        Assert.Equal(0, allocated);
+    }
 }
