@@ -107,14 +107,14 @@ public sealed partial class CausalLm
         s.DH = Take((long)nb * d);
         s.DFlat = Take((long)nb * flatWidth);
         s.DAtt = Take((long)nb * qDim);
-        s.DHeadOut = Take((long)tb * qDim);
-        s.DQh = Take((long)tb * qDim);
-        s.DKh = Take((long)tb * kvDim);
-        s.DVh = Take((long)tb * kvDim);
+        s.DHeadOut = Take((long)nb * qDim);
+        s.DQh = Take((long)nb * qDim);
+        s.DKh = Take((long)nb * kvDim);
+        s.DVh = Take((long)nb * kvDim);
         s.DMlpA = Take((long)nb * f);
         s.DMlpB = Take((long)nb * f);
         s.DAct = Take((long)nb * f);
-        s.DS = Take((long)tb * seqLen);
+        s.DS = Take((long)batchSize * kv * tb * seqLen);
         s.NormScratch = Take(2L * d);
         s.LoraScratch = Take((long)nb * _maxLoraRank);
         s.CeScratch = Take(c.VocabSize);
@@ -263,24 +263,21 @@ public sealed partial class CausalLm
         else L.Q.Forward(h1, flat, n, acts);
 
         int start = cache?.Length ?? 0;
-        int keyLen = start + seqLen;
         for (int b = 0; b < batchSize; b++)
         {
             var qh = acts.Slice(L.Qh + b * seqLen * qDim, seqLen * qDim);
-            Span<float> kh, vh, probs;
+            Span<float> kh, vh;
             int capacity;
             if (cache is null)
             {
                 kh = acts.Slice(L.Kh + b * seqLen * kvDim, seqLen * kvDim);
                 vh = acts.Slice(L.Vh + b * seqLen * kvDim, seqLen * kvDim);
-                probs = acts.Slice(L.P + b * h * seqLen * seqLen, h * seqLen * seqLen);
                 capacity = seqLen;
             }
             else
             {
                 kh = cache.Keys(layerIndex);
                 vh = cache.Values(layerIndex);
-                probs = cache.ProbsScratch(h * seqLen * keyLen);
                 capacity = cache.Capacity;
             }
             if (c.IsLlamaFamily)
@@ -296,10 +293,11 @@ public sealed partial class CausalLm
                 Heads.ToHeadMajor(rows, 3 * d, d, seqLen, kv, hd, start, capacity, kh);
                 Heads.ToHeadMajor(rows, 3 * d, 2 * d, seqLen, kv, hd, start, capacity, vh);
             }
-            var headOut = acts.Slice(s.HeadOut, seqLen * qDim);
-            Attention.Forward(qh, kh, vh, h, kv, hd, seqLen, keyLen, capacity, start, probs, headOut);
-            Heads.FromHeadMajor(headOut, seqLen, h, hd, 0, seqLen, qDim, 0, acts.Slice(L.AttOut + b * seqLen * qDim, seqLen * qDim));
         }
+        AttentionForward(L, batchSize, seqLen, start, cache, layerIndex);
+        for (int b = 0; b < batchSize; b++)
+            Heads.FromHeadMajor(acts.Slice(s.HeadOut + b * seqLen * qDim, seqLen * qDim), seqLen, h, hd, 0, seqLen, qDim, 0,
+                acts.Slice(L.AttOut + b * seqLen * qDim, seqLen * qDim));
 
         var tmp = acts.Slice(s.Tmp, n * d);
         var mid = acts.Slice(L.ResMid, n * d);

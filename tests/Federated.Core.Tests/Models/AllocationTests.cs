@@ -15,6 +15,7 @@ public sealed class AllocationTests
     {
         // Arrange
         using var lm = CausalLm.Load(Fixtures.Path(model));
+        lm.Threads = 1;
         if (withAdapter)
         {
             lm.AttachAdapter(LoraAdapter.Load(lm, Fixtures.Path(model, "lora-adapter")));
@@ -49,6 +50,7 @@ public sealed class AllocationTests
         // Arrange
         using var lm = CausalLm.Load(Fixtures.Path("tiny-llama"));
         lm.KeepActivationsForBackward = false;
+        lm.Threads = 1;
         using var reference = SafeTensorsFile.Open(Fixtures.Path("tiny-llama", "reference.safetensors"));
         var ids = reference.ReadInt32("batch.input_ids");
         lm.ForwardLoss(ids, 2, 24);

@@ -107,6 +107,32 @@ public sealed class ModelParityTests
 
     [Theory]
     [MemberData(nameof(Models))]
+    public void Backward_OneVersusFourThreads_BitIdentical(string model)
+    {
+        // Arrange
+        using var lm = CausalLm.Load(Fixtures.Path(model));
+        using var reference = SafeTensorsFile.Open(Fixtures.Path(model, "reference.safetensors"));
+        var ids = reference.ReadInt32("batch.input_ids");
+        (float Loss, float[] Grads) Run(int threads)
+        {
+            lm.Threads = threads;
+            lm.ZeroGrad();
+            float loss = lm.ForwardLoss(ids, 2, 24);
+            lm.Backward();
+            return (loss, lm.Gradients.ToArray());
+        }
+
+        // Act
+        var one = Run(1);
+        var four = Run(4);
+
+        // Assert
+        Assert.Equal(one.Loss, four.Loss);
+        Assert.True(one.Grads.AsSpan().SequenceEqual(four.Grads));
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
     public void Forward_InferenceLayout_SameLogitsAndBackwardRefused(string model)
     {
         // Arrange
