@@ -85,7 +85,8 @@ public sealed partial class CausalLm
             v = a.Values!.AsSpan(g * a.Capacity * hd, a.KeyLen * hd);
             p = a.Probs.AsSpan(head * T * a.KeyLen, T * a.KeyLen);
         }
-        Attention.Forward(q, k, v, 1, 1, hd, T, a.KeyLen, a.KeyLen, a.Start, p, acts.Slice(_scratch.HeadOut + item * T * hd, T * hd));
+        Attention.Forward(q, k, v, 1, 1, hd, T, a.KeyLen, a.KeyLen, a.Start, p, acts.Slice(_scratch.HeadOut + item * T * hd, T * hd),
+            c.SlidingWindow ?? 0);
     }
 
     private void BackwardItem(int item)

@@ -69,7 +69,7 @@ public sealed partial class CausalLm : ICausalLm
             int half = hd / 2;
             _ropeCos = new float[config.MaxPositions * half];
             _ropeSin = new float[config.MaxPositions * half];
-            Rope.BuildTables(hd, config.RopeTheta, config.MaxPositions, _ropeCos, _ropeSin);
+            Rope.BuildTables(hd, config.RopeTheta, config.MaxPositions, _ropeCos, _ropeSin, config.RopeScaling);
         }
         else
         {
@@ -122,6 +122,13 @@ public sealed partial class CausalLm : ICausalLm
             checkpoint.ReadFloat32(name, p.Data, p.Shape);
         }
     }
+
+    /// <summary>
+    /// Writes every parameter as float32 under its HF name to a .safetensors file (a tied embedding once, no lm_head),
+    /// so <see cref="LoadWeights"/> / <see cref="Load"/> (with the same config.json) read it back bit for bit.
+    /// </summary>
+    public void SaveWeights(string path) =>
+        SafeTensorsWriter.Write(path, _parameters.Select(p => new TensorToWrite(p.Name, p.Shape, p.Memory)));
 
     /// <summary>Shapes and options from config.json.</summary>
     public ModelConfig Config { get; }
