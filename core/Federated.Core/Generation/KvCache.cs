@@ -36,14 +36,14 @@ public sealed class KvCache
     /// <summary>Forgets every position (the buffers are reused).</summary>
     public void Reset() => Length = 0;
 
-    internal Span<float> Keys(int layer) => _keys[layer];
+    internal float[] Keys(int layer) => _keys[layer];
 
-    internal Span<float> Values(int layer) => _values[layer];
+    internal float[] Values(int layer) => _values[layer];
 
     /// <summary>Attention-probability scratch, grown on demand (only the prefill of a long prompt grows it).</summary>
-    internal Span<float> ProbsScratch(int size)
+    internal float[] ProbsScratch(int size)
     {
         if (_probs.Length < size) _probs = new float[size];
-        return _probs.AsSpan(0, size);
+        return _probs;
     }
 }

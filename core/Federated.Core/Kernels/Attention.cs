@@ -6,12 +6,12 @@ namespace Federated.Core.Kernels;
 /// Causal grouped-query attention for one sequence, head-major. Query head h reads kv head h / (heads / kvHeads).
 ///   S = Q_h K_gᵀ · hd^-½ ;  S[t, s] masked for s &gt; startPos + t ;  P = softmax_rows(S) ;  O_h = P V_g.
 /// Shapes: q, output [heads, queryLen, hd]; k, v [kvHeads, capacity, hd] of which rows 0..keyLen−1 are used;
-/// probs [heads, queryLen, keyLen]. The products go through <see cref="MatMul"/>; time is O(heads·queryLen·keyLen·hd).
+/// probs [heads, queryLen, keyLen]. With window &gt; 0 (Mistral) key s is also masked when startPos + t − s ≥ window. The products go through <see cref="MatMul"/>; time is O(heads·queryLen·keyLen·hd).
 /// </summary>
 internal static class Attention
 {
     public static void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, int headCount, int kvHeadCount, int headDim,
-        int queryLen, int keyLen, int capacity, int startPos, Span<float> probs, Span<float> output)
+        int queryLen, int keyLen, int capacity, int startPos, Span<float> probs, Span<float> output, int window = 0)
     {
         int group = headCount / kvHeadCount;
         float scale = 1f / MathF.Sqrt(headDim);
@@ -27,7 +27,9 @@ internal static class Attention
             {
                 var row = p.Slice(t * keyLen, keyLen);
                 int valid = Math.Min(keyLen, startPos + t + 1);
-                var live = row.Slice(0, valid);
+                int first = window > 0 ? Math.Max(0, startPos + t - window + 1) : 0;
+                var live = row.Slice(first, valid - first);
+                row.Slice(0, first).Clear();
                 TensorPrimitives.Multiply(live, scale, live);
                 float max = TensorPrimitives.Max(live);
                 TensorPrimitives.Subtract(live, max, live);

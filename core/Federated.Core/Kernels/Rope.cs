@@ -11,7 +11,7 @@ namespace Federated.Core.Kernels;
 internal static class Rope
 {
     /// <summary>cos, sin [maxPositions, hd/2] computed like transformers in float32 (inv_freq, then pos·inv_freq).</summary>
-    public static void BuildTables(int headDim, double theta, int maxPositions, Span<float> cos, Span<float> sin)
+    public static void BuildTables(int headDim, double theta, int maxPositions, Span<float> cos, Span<float> sin, Models.RopeScaling? scaling = null)
     {
         int half = headDim / 2;
         Span<float> invFreq = half <= 512 ? stackalloc float[half] : new float[half];
@@ -19,6 +19,7 @@ internal static class Rope
         {
             float exponent = (float)(2 * i) / headDim;
             invFreq[i] = 1f / (float)Math.Pow(theta, exponent);
+            if (scaling is not null) invFreq[i] = scaling.Apply(invFreq[i]);
         }
         for (int p = 0; p < maxPositions; p++)
         for (int i = 0; i < half; i++)

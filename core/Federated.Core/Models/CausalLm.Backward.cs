@@ -12,6 +12,8 @@ public sealed partial class CausalLm
     public void Backward()
     {
         if (!_hasLoss || !_logitsValid) throw new InvalidOperationException("Backward needs a Forward followed by Loss (or ForwardLoss).");
+        if (!_activationsRetained)
+            throw new InvalidOperationException("Backward needs the activations of every layer: set KeepActivationsForBackward = true before the forward.");
         bool baseGrads = TrainBaseWeights;
         if (baseGrads) EnableGradients();
         var c = Config;
@@ -87,19 +89,14 @@ public sealed partial class CausalLm
         L.O.Backward(acts.Slice(L.AttOut, n * qDim), dRes, dAtt, false, n, baseGrads, acts, loraScratch);
         int flatWidth = c.IsLlamaFamily ? qDim + 2 * kvDim : 3 * d;
         var dFlat = acts.Slice(s.DFlat, n * flatWidth);
-        var dHeadOut = acts.Slice(s.DHeadOut, T * qDim);
-        var dQh = acts.Slice(s.DQh, T * qDim);
-        var dKh = acts.Slice(s.DKh, T * kvDim);
-        var dVh = acts.Slice(s.DVh, T * kvDim);
-        var dS = acts.Slice(s.DS, T * T);
+        for (int b = 0; b < B; b++)
+            Heads.ToHeadMajor(dAtt.Slice(b * T * qDim, T * qDim), qDim, 0, T, h, hd, 0, T, acts.Slice(s.DHeadOut + b * T * qDim, T * qDim));
+        AttentionBackward(L, B, T);
         for (int b = 0; b < B; b++)
         {
-            var qh = acts.Slice(L.Qh + b * T * qDim, T * qDim);
-            var kh = acts.Slice(L.Kh + b * T * kvDim, T * kvDim);
-            var vh = acts.Slice(L.Vh + b * T * kvDim, T * kvDim);
-            var probs = acts.Slice(L.P + b * h * T * T, h * T * T);
-            Heads.ToHeadMajor(dAtt.Slice(b * T * qDim, T * qDim), qDim, 0, T, h, hd, 0, T, dHeadOut);
-            Attention.Backward(qh, kh, vh, probs, dHeadOut, h, kv, hd, T, T, T, dQh, dKh, dVh, dS);
+            var dQh = acts.Slice(s.DQh + b * T * qDim, T * qDim);
+            var dKh = acts.Slice(s.DKh + b * T * kvDim, T * kvDim);
+            var dVh = acts.Slice(s.DVh + b * T * kvDim, T * kvDim);
             if (c.IsLlamaFamily)
             {
                 Rope.Backward(dQh, _ropeCos, _ropeSin, T, h, hd, 0, 0, T, dFlat.Slice(b * T * qDim, T * qDim));

@@ -25,6 +25,10 @@ public sealed record ModelConfig
     public required float NormEps { get; init; }
     /// <summary>RoPE base (unused by GPT-2).</summary>
     public double RopeTheta { get; init; } = 10000.0;
+    /// <summary>RoPE frequency scaling (rope_scaling / rope_parameters): null for plain RoPE.</summary>
+    public RopeScaling? RopeScaling { get; init; }
+    /// <summary>Mistral's sliding window: query i sees keys j with i − j &lt; window (null: full causal).</summary>
+    public int? SlidingWindow { get; init; }
     /// <summary>Whether the output projection is the token embedding (no lm_head.weight stored).</summary>
     public required bool TieWordEmbeddings { get; init; }
     /// <summary>Biases on q/k/v projections (Qwen2; LLaMA with attention_bias).</summary>
@@ -97,12 +101,21 @@ public sealed record ModelConfig
         if (r.TryGetProperty("rope_theta", out var t) && t.ValueKind == JsonValueKind.Number) theta = t.GetDouble();
         else if (r.TryGetProperty("rope_parameters", out var rp) && rp.ValueKind == JsonValueKind.Object
                  && rp.TryGetProperty("rope_theta", out var t2) && t2.ValueKind == JsonValueKind.Number) theta = t2.GetDouble();
-        if (r.TryGetProperty("rope_scaling", out var rs) && rs.ValueKind == JsonValueKind.Object)
+        RopeScaling? scaling = null;
+        foreach (var key in new[] { "rope_scaling", "rope_parameters" })
         {
+            if (scaling is not null || !r.TryGetProperty(key, out var rs) || rs.ValueKind != JsonValueKind.Object) continue;
             string type = Str(rs, "rope_type") ?? Str(rs, "type") ?? "default";
-            if (type != "default")
-                throw new InvalidDataException($"Model config '{source}' uses rope_scaling type '{type}', which this engine does not support.");
+            scaling = type switch
+            {
+                "default" => null,
+                "linear" => new RopeScaling("linear", DoubleOr(rs, "factor", 1), 0, 0, 0),
+                "llama3" => new RopeScaling("llama3", DoubleOr(rs, "factor", 8), DoubleOr(rs, "low_freq_factor", 1),
+                    DoubleOr(rs, "high_freq_factor", 4), IntOr(rs, "original_max_position_embeddings", 8192)),
+                _ => throw new InvalidDataException($"Model config '{source}' uses rope scaling type '{type}'; supported: default, linear, llama3."),
+            };
         }
+        int? window = kind == ModelArchitecture.Mistral ? IntOrNull(r, "sliding_window") : null;
         var config = new ModelConfig
         {
             Architecture = kind,
@@ -116,6 +129,8 @@ public sealed record ModelConfig
             MaxPositions = IntOr(r, "max_position_embeddings", 2048),
             NormEps = (float)DoubleOr(r, "rms_norm_eps", 1e-6),
             RopeTheta = theta,
+            RopeScaling = scaling,
+            SlidingWindow = window,
             TieWordEmbeddings = Bool(r, "tie_word_embeddings", false),
             QkvBias = kind == ModelArchitecture.Qwen2 || attentionBias,
             OutputBias = kind != ModelArchitecture.Qwen2 && attentionBias,
@@ -187,4 +202,24 @@ public sealed record ModelConfig
 
     private static bool Bool(JsonElement r, string key, bool fallback) =>
         r.TryGetProperty(key, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : fallback;
+}
+
+/// <summary>
+/// RoPE frequency scaling as transformers' ROPE_INIT_FUNCTIONS: "linear" divides every inverse frequency by factor;
+/// "llama3" divides low frequencies (wavelength &gt; original/lowFreqFactor) by factor, keeps high ones
+/// (wavelength &lt; original/highFreqFactor) and blends in between with s = (original/wavelength − low)/(high − low).
+/// </summary>
+public sealed record RopeScaling(string Type, double Factor, double LowFreqFactor, double HighFreqFactor, int OriginalMaxPositions)
+{
+    /// <summary>The scaled inverse frequency.</summary>
+    public float Apply(float invFreq)
+    {
+        if (Type == "linear") return (float)(invFreq / Factor);
+        double wavelen = 2 * Math.PI / invFreq;
+        double lowWavelen = OriginalMaxPositions / LowFreqFactor, highWavelen = OriginalMaxPositions / HighFreqFactor;
+        if (wavelen < highWavelen) return invFreq;
+        if (wavelen > lowWavelen) return (float)(invFreq / Factor);
+        double smooth = (OriginalMaxPositions / wavelen - LowFreqFactor) / (HighFreqFactor - LowFreqFactor);
+        return (float)((1 - smooth) * invFreq / Factor + smooth * invFreq);
+    }
 }

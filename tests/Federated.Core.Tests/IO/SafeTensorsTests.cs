@@ -172,6 +172,22 @@ public sealed class SafeTensorsTests : IDisposable
     }
 
     [Fact]
+    public void SaveWeights_ThenLoad_RestoresEveryWeightBitForBit()
+    {
+        // Arrange
+        using var lm = CausalLm.Load(Fixtures.Path("tiny-gpt2"));
+        lm.Weights[123] = 4.5f;
+        File.Copy(Fixtures.Path("tiny-gpt2", "config.json"), Path.Combine(_dir, "config.json"));
+
+        // Act
+        lm.SaveWeights(Path.Combine(_dir, "model.safetensors"));
+        using var loaded = CausalLm.Load(_dir);
+
+        // Assert
+        Assert.True(lm.Weights.SequenceEqual(loaded.Weights));
+    }
+
+    [Fact]
     public void Load_ShardedF16_ReadsBothShards()
     {
         // Arrange + Act
