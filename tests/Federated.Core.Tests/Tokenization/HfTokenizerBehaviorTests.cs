@@ -52,6 +52,23 @@ public sealed class HfTokenizerBehaviorTests : IDisposable
     }
 
     [Fact]
+    public void Encode_ManyThreadsOnFreshTokenizer_SameIdsAsProbes()
+    {
+        // Arrange: a fresh instance so that threads race on the pre-token cache; expected ids from the probe file.
+        var tokenizer = HfTokenizer.Load(Fixtures.Path("tokenizers", "llama3"));
+        var probes = TokenizerFixtures.Probes("tokenizers/llama3");
+        var work = Enumerable.Range(0, 8 * probes.Length).Select(i => probes[i % probes.Length]).ToArray();
+
+        // Act
+        var results = new int[work.Length][];
+        Parallel.For(0, work.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 },
+            i => results[i] = tokenizer.Encode(work[i].GetProperty("text").GetString()!));
+
+        // Assert
+        for (int i = 0; i < work.Length; i++) Assert.Equal(TokenizerFixtures.Ints(work[i].GetProperty("ids")), results[i]);
+    }
+
+    [Fact]
     public void Load_DirectoryOrFile_ReadsConfigsAndSameIds()
     {
         // Arrange
