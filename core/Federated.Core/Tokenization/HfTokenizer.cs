@@ -40,6 +40,8 @@ public sealed class HfTokenizer
     {
         _definition = definition;
         _bpe = BpeTokenizer.Create(new BpeOptions(definition.Vocab) { Merges = definition.Merges, ByteLevel = true });
+        definition.Merges.Clear(); // the BPE holds its own copy (Llama-3: 280k strings)
+        definition.Merges.TrimExcess();
 
         _tokenToId = new Dictionary<string, int>(definition.Vocab, StringComparer.Ordinal);
         foreach (var a in definition.AddedTokens) _tokenToId[a.Content] = a.Id;
