@@ -33,6 +33,7 @@ public sealed class HfTokenizer
     private readonly bool[] _isAdded;
     private readonly Dictionary<string, int> _tokenToId;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private int _cacheCount;
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
 
     private HfTokenizer(TokenizerDefinition definition, string? bos, string? eos, string? pad,
@@ -207,8 +208,13 @@ public sealed class HfTokenizer
             ids = [whole];
         else
             ids = [.. _bpe.EncodeToIds(preToken, considerPreTokenization: false, considerNormalization: false)];
-        if (_cache.Count >= MaxCacheEntries) _cache.Clear();
-        _cache.TryAdd(preToken.ToString(), ids);
+        // ConcurrentDictionary.Count takes every lock, so the size is tracked here (approximately, under races).
+        if (Volatile.Read(ref _cacheCount) >= MaxCacheEntries)
+        {
+            _cache.Clear();
+            Volatile.Write(ref _cacheCount, 0);
+        }
+        if (_cache.TryAdd(preToken.ToString(), ids)) Interlocked.Increment(ref _cacheCount);
         return ids;
     }
 
