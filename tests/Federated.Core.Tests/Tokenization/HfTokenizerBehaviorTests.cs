@@ -13,7 +13,7 @@ public sealed class HfTokenizerBehaviorTests : IDisposable
 
     /// <summary>
     /// Astral-plane letters/digits (UTF-16 surrogate pairs), Unicode whitespace, Arabic-Indic digits and upper-case
-    /// contractions. Expected ids were computed once, independently, by /tmp/ref/ref_encode.py (Python `regex`
+    /// contractions. Expected ids were computed once, independently, by tests/data/tokenizer/tools/ref_encode.py (Python `regex`
     /// findall with the file's pattern, GPT-2 bytes_to_unicode, rank-ordered BPE with ignore_merges; the same script
     /// reproduces the fixture's ignore_merges probe). Several of these differ when the split uses .NET's Regex
     /// (UTF-16 code units), e.g. " 𝟜" gives [82350, 253, 250] instead of [220, 57352, 253, 250] with Llama-3.
