@@ -33,6 +33,7 @@ public sealed class HfTokenizer
     private readonly bool[] _isAdded;
     private readonly Dictionary<string, int> _tokenToId;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private int _cacheCount;
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
 
     private HfTokenizer(TokenizerDefinition definition, string? bos, string? eos, string? pad,
@@ -40,6 +41,8 @@ public sealed class HfTokenizer
     {
         _definition = definition;
         _bpe = BpeTokenizer.Create(new BpeOptions(definition.Vocab) { Merges = definition.Merges, ByteLevel = true });
+        definition.Merges.Clear(); // the BPE holds its own copy (Llama-3: 280k strings)
+        definition.Merges.TrimExcess();
 
         _tokenToId = new Dictionary<string, int>(definition.Vocab, StringComparer.Ordinal);
         foreach (var a in definition.AddedTokens) _tokenToId[a.Content] = a.Id;
@@ -147,18 +150,35 @@ public sealed class HfTokenizer
     public int[] Encode(string text, bool addSpecialTokens = false)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var ids = new List<int>(text.Length / 3 + 4);
+        var scratch = t_scratch ??= new EncodeScratch();
+        var ids = scratch.Ids;
+        ids.Clear();
         if (addSpecialTokens) ids.AddRange(_definition.PrefixIds);
-        EncodeCore(text, ids);
+        EncodeCore(text, ids, scratch);
         if (addSpecialTokens) ids.AddRange(_definition.SuffixIds);
-        return [.. ids];
+        var result = ids.ToArray();
+        if (ids.Capacity > 1 << 16) scratch.Ids = [];  // do not pin a huge buffer after one long text
+        return result;
     }
 
-    private void EncodeCore(string text, List<int> ids)
+    /// <summary>Per-thread work lists, so encoding a short line allocates only its result.</summary>
+    private sealed class EncodeScratch
     {
-        var rawPieces = new List<(int Start, int End, AddedToken? Token)>();
-        var normPieces = new List<(int Start, int End, AddedToken? Token)>();
-        var preTokens = new List<ReadOnlyMemory<char>>();
+        public List<int> Ids = new(256);
+        public readonly List<(int Start, int End, AddedToken? Token)> RawPieces = [];
+        public readonly List<(int Start, int End, AddedToken? Token)> NormPieces = [];
+        public readonly List<ReadOnlyMemory<char>> PreTokens = [];
+        public readonly List<ReadOnlyMemory<char>> PreTokenScratch = [];
+    }
+
+    [ThreadStatic] private static EncodeScratch? t_scratch;
+
+    private void EncodeCore(string text, List<int> ids, EncodeScratch scratch)
+    {
+        var rawPieces = scratch.RawPieces;
+        var normPieces = scratch.NormPieces;
+        var preTokens = scratch.PreTokens;
+        rawPieces.Clear();
         if (_rawAdded.IsEmpty) rawPieces.Add((0, text.Length, null));
         else _rawAdded.Split(text, rawPieces);
         foreach (var (start, end, token) in rawPieces)
@@ -171,7 +191,7 @@ public sealed class HfTokenizer
             foreach (var (s, e, t) in normPieces)
             {
                 if (t is not null) { ids.Add(t.Id); continue; }
-                PreTokenizerStep.Run(_definition.PreTokenizer, segment.AsMemory(s, e - s), preTokens);
+                PreTokenizerStep.Run(_definition.PreTokenizer, segment.AsMemory(s, e - s), preTokens, scratch.PreTokenScratch);
                 foreach (var preToken in preTokens) ids.AddRange(EncodePreToken(preToken.Span));
             }
         }
@@ -188,8 +208,13 @@ public sealed class HfTokenizer
             ids = [whole];
         else
             ids = [.. _bpe.EncodeToIds(preToken, considerPreTokenization: false, considerNormalization: false)];
-        if (_cache.Count >= MaxCacheEntries) _cache.Clear();
-        _cache.TryAdd(preToken.ToString(), ids);
+        // ConcurrentDictionary.Count takes every lock, so the size is tracked here (approximately, under races).
+        if (Volatile.Read(ref _cacheCount) >= MaxCacheEntries)
+        {
+            _cache.Clear();
+            Volatile.Write(ref _cacheCount, 0);
+        }
+        if (_cache.TryAdd(preToken.ToString(), ids)) Interlocked.Increment(ref _cacheCount);
         return ids;
     }
 

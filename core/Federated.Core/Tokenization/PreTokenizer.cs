@@ -12,19 +12,18 @@ internal abstract class PreTokenizerStep
     public abstract void Split(ReadOnlyMemory<char> piece, List<ReadOnlyMemory<char>> output);
 
     /// <summary>Runs a chain of steps over one text segment.</summary>
-    public static void Run(IReadOnlyList<PreTokenizerStep> steps, ReadOnlyMemory<char> text, List<ReadOnlyMemory<char>> output)
+    public static void Run(IReadOnlyList<PreTokenizerStep> steps, ReadOnlyMemory<char> text, List<ReadOnlyMemory<char>> output,
+        List<ReadOnlyMemory<char>> scratch)
     {
         output.Clear();
         if (text.IsEmpty) return;
         output.Add(text);
-        if (steps.Count == 0) return;
-        var next = new List<ReadOnlyMemory<char>>();
         foreach (var step in steps)
         {
-            next.Clear();
-            foreach (var piece in output) step.Split(piece, next);
+            scratch.Clear();
+            foreach (var piece in output) step.Split(piece, scratch);
             output.Clear();
-            output.AddRange(next);
+            output.AddRange(scratch);
         }
     }
 }

@@ -12,10 +12,10 @@ internal abstract class TextNormalizer
     public abstract string Normalize(string text);
 
     /// <summary>
-    /// NFC/NFD/NFKC/NFKD through string.Normalize (ICU). Under InvariantGlobalization (this repository's default)
-    /// .NET's Normalize silently returns its input, so then text that normalization could change is refused with a
-    /// <see cref="NotSupportedException"/> instead of giving ids that differ from Hugging Face: ASCII text always
-    /// passes, and for NFC also any text without a code point of <see cref="NfcQuickCheck"/>.
+    /// NFC and NFD come from our own tables (<see cref="UnicodeNormalization"/>), identical with or without ICU.
+    /// NFKC/NFKD use string.Normalize (ICU). Under InvariantGlobalization (this repository's default) .NET's Normalize
+    /// silently returns its input, so there NFKC/NFKD pass ASCII text (which they never change) and refuse other text
+    /// with a <see cref="NotSupportedException"/> rather than give ids that differ from Hugging Face.
     /// </summary>
     public sealed class Unicode(NormalizationForm form) : TextNormalizer
     {
@@ -23,8 +23,10 @@ internal abstract class TextNormalizer
 
         public override string Normalize(string text)
         {
+            if (form is NormalizationForm.FormC or NormalizationForm.FormD)
+                return UnicodeNormalization.Normalize(text, compose: form == NormalizationForm.FormC);
             if (RuntimeCanNormalize) return text.IsNormalized(form) ? text : text.Normalize(form);
-            if (Ascii.IsValid(text) || (form == NormalizationForm.FormC && NfcQuickCheck.IsStable(text))) return text;
+            if (Ascii.IsValid(text)) return text;
             throw new NotSupportedException(
                 $"The tokenizer's {form} normalizer needs ICU, which this process runs without (InvariantGlobalization); " +
                 "run with InvariantGlobalization=false (DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=0) to encode this text.");

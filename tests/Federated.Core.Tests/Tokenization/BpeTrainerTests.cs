@@ -25,10 +25,10 @@ public sealed class BpeTrainerTests : IDisposable
 
     private static HfTokenizer LoadFromText(string json)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"federated-bpe-{Guid.NewGuid():N}.json");
-        File.WriteAllText(path, json);
-        try { return HfTokenizer.Load(path); }
-        finally { File.Delete(path); }
+        var dir = Directory.CreateTempSubdirectory("federated-bpe-").FullName; // no config files beside it
+        File.WriteAllText(Path.Combine(dir, "tokenizer.json"), json);
+        try { return HfTokenizer.Load(dir); }
+        finally { Directory.Delete(dir, recursive: true); }
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Federated.Core.Tokenization;
 using System.Text.Json;
 using Federated.TestKit;
 
@@ -118,5 +119,43 @@ public sealed class HfTokenizerProbeTests
         // Assert
         Assert.Equal(expected, actual);
         Assert.Equal(rows.Select(r => r.GetProperty("full_length").GetInt32()), fullLengths);
+    }
+}
+
+/// <summary>
+/// A Qwen-style file (Qwen2 Split regex with single digits, NFC normalizer) built from tiny-llama's, against ids that
+/// Hugging Face's @huggingface/tokenizers produced for the same file (tests/data/tokenizer/qwen-style-hf.json).
+/// </summary>
+public sealed class QwenStyleTokenizerTests
+{
+    private static readonly Lazy<(HfTokenizer Tokenizer, System.Text.Json.JsonElement Expected)> Setup = new(() =>
+    {
+        var expected = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Fixtures.RepoRoot, "tests", "data", "tokenizer", "qwen-style-hf.json"))).RootElement;
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Fixtures.Path("tiny-llama", "tokenizer.json")))!;
+        json["pre_tokenizer"]!["pretokenizers"]![0]!["pattern"]!["Regex"] = expected.GetProperty("pattern").GetString();
+        json["normalizer"] = System.Text.Json.Nodes.JsonNode.Parse("""{"type": "NFC"}""");
+        var dir = Directory.CreateTempSubdirectory("federated-qwen-").FullName; // no config files beside it
+        File.WriteAllText(Path.Combine(dir, "tokenizer.json"), json.ToJsonString());
+        try { return (HfTokenizer.Load(dir), expected); }
+        finally { Directory.Delete(dir, recursive: true); }
+    });
+
+    public static TheoryData<int> Cases() => [.. Enumerable.Range(0, 56)];
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Encode_QwenStyleText_MatchesHuggingFace(int index)
+    {
+        // Arrange
+        var (tokenizer, expected) = Setup.Value;
+        var text = expected.GetProperty("texts")[index].GetString()!;
+
+        // Act
+        var ids = tokenizer.Encode(text);
+        var decoded = tokenizer.Decode(ids);
+
+        // Assert
+        Assert.Equal(TokenizerFixtures.Ints(expected.GetProperty("ids")[index]), ids);
+        Assert.Equal(expected.GetProperty("decoded")[index].GetString(), decoded);
     }
 }
