@@ -7,7 +7,7 @@ public sealed class PartitionPropertyTests
 {
     private static readonly string[] Schemes = ["iid", "dirichlet:0.3,min=1", "dirichlet:5", "categories:1", "categories:2", "quantity:1.5"];
 
-    [Property(MaxTest = 200)]
+    [Property(MaxTest = 100)]
     public bool Apply_RandomData_ClientsAreDisjointAndCoverEligibleRecordsOrClearError(byte[] categoryCodes, byte clientByte, int seed, byte schemeByte)
     {
         // Arrange: up to 8 categories from the random bytes; 1..min(12, n) clients; holdout of c0 half the time
@@ -36,7 +36,7 @@ public sealed class PartitionPropertyTests
                && (scheme.StartsWith("categories") || result.Unassigned.Length == 0);
     }
 
-    [Property(MaxTest = 200)]
+    [Property(MaxTest = 100)]
     public bool Parse_ArbitraryText_ParsesOrThrowsArgumentException(string? text)
     {
         try
