@@ -169,6 +169,16 @@ public sealed class PartitionerTests
     }
 
     [Fact]
+    public void ClientRecords_MapsIndicesToRecords()
+    {
+        var categories = new[] { "a", "b", "a", "b" };
+        var result = PartitionScheme.Parse("categories:1+holdout:b").Apply(categories, 1, seed: 1);
+        Assert.Equal(["a", "a"], result.ClientRecords(categories, 0));
+        Assert.Equal(["b", "b"], result.HeldOutRecords(categories));
+        Assert.Throws<ArgumentOutOfRangeException>(() => result.ClientRecords(categories, 1));
+    }
+
+    [Fact]
     public void Holdout_UnknownCategory_Throws()
     {
         var ex = Assert.Throws<ArgumentException>(() => PartitionScheme.Parse("holdout:nope").Apply(Balanced(2, 10), 2, seed: 1));

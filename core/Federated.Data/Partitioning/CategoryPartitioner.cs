@@ -6,7 +6,8 @@ namespace Federated.Data.Partitioning;
 /// Pathological non-IID split ("#C=k" in NIID-Bench): every client holds exactly k categories (or all of them when
 /// fewer exist). The categories are shuffled, then client c takes positions c·k … c·k+k−1 of that order, cyclically, so all
 /// categories are used when N·k ≥ C and the categories are spread as evenly as possible. Each category's shuffled records
-/// are then dealt in equal consecutive chunks to the clients holding it. Categories no client holds (N·k &lt; C) stay
+/// are then dealt in equal consecutive chunks to the clients holding it (the larger chunks to the holders with the fewest
+/// records so far). A client can end up empty only when its categories have fewer records than holders. Categories no client holds (N·k &lt; C) stay
 /// unassigned and are reported as such by <see cref="PartitionScheme.Apply"/>.
 /// </summary>
 public sealed class CategoryPartitioner : Partitioner
@@ -43,8 +44,10 @@ public sealed class CategoryPartitioner : Partitioner
             if (owners[g].Count == 0) continue;
             var shuffled = groups[g].ToArray();
             Shuffle(shuffled, random);
-            var pieces = Slice(shuffled, EqualSizes(shuffled.Length, owners[g].Count));
-            for (int o = 0; o < owners[g].Count; o++) clients[owners[g][o]].AddRange(pieces[o]);
+            // The larger pieces (EqualSizes puts the +1 first) go to the holders with the fewest records so far.
+            var holders = owners[g].OrderBy(c => clients[c].Count).ThenBy(c => c).ToArray();
+            var pieces = Slice(shuffled, EqualSizes(shuffled.Length, holders.Length));
+            for (int o = 0; o < holders.Length; o++) clients[holders[o]].AddRange(pieces[o]);
         }
         return clients.Select(c => c.ToArray()).ToArray();
     }

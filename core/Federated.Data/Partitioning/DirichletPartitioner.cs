@@ -18,12 +18,12 @@ public sealed class DirichletPartitioner : Partitioner
     /// <summary>Attempts before giving up on the minimum size.</summary>
     public const int MaxAttempts = 1000;
 
-    /// <summary>Default minimum records per client (FedKSeed uses 10), lowered to ⌊n/(2N)⌋ for small data.</summary>
+    /// <summary>Default minimum records per client (FedKSeed uses 10), lowered to max(1, ⌊n/(2N)⌋) for small data.</summary>
     public const int DefaultMinSize = 10;
 
     /// <summary>Creates the partitioner.</summary>
     /// <param name="alpha">Dirichlet concentration, &gt; 0.</param>
-    /// <param name="minSize">Minimum records per client; null = min(10, ⌊n/(2N)⌋) for n records and N clients.</param>
+    /// <param name="minSize">Minimum records per client; null = clamp(⌊n/(2N)⌋, 1, 10) for n records and N clients.</param>
     public DirichletPartitioner(double alpha, int? minSize = null)
     {
         if (!(alpha > 0) || double.IsInfinity(alpha)) throw new ArgumentOutOfRangeException(nameof(alpha), $"Dirichlet α must be a positive finite number, got {alpha}.");
@@ -47,7 +47,7 @@ public sealed class DirichletPartitioner : Partitioner
     {
         CheckCounts(categories.Count, clientCount);
         int total = categories.Count;
-        int minSize = MinSize ?? Math.Min(DefaultMinSize, total / (2 * clientCount));
+        int minSize = MinSize ?? Math.Clamp(total / (2 * clientCount), 1, DefaultMinSize);
         if ((long)minSize * clientCount > total)
             throw new ArgumentException($"Minimum size {minSize} × {clientCount} clients exceeds the {total} records.");
         var groups = Partitioner.ByCategory(categories);

@@ -5,7 +5,19 @@ namespace Federated.Data.Partitioning;
 
 /// <summary>Result of <see cref="PartitionScheme.Apply"/>: record indices (ascending) per client, plus the records
 /// excluded by holdout (kept for evaluation) and those no client received (only <c>categories:k</c> with N·k &lt; C).</summary>
-public sealed record PartitionResult(IReadOnlyList<int[]> Clients, int[] HeldOut, int[] Unassigned);
+public sealed record PartitionResult(IReadOnlyList<int[]> Clients, int[] HeldOut, int[] Unassigned)
+{
+    /// <summary>The records of one client, in index order.</summary>
+    public IReadOnlyList<T> ClientRecords<T>(IReadOnlyList<T> records, int client)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        if ((uint)client >= (uint)Clients.Count) throw new ArgumentOutOfRangeException(nameof(client), $"Client {client} is not in 0..{Clients.Count - 1}.");
+        return Clients[client].Select(i => records[i]).ToArray();
+    }
+
+    /// <summary>The held-out records (for evaluation on unseen categories), in index order.</summary>
+    public IReadOnlyList<T> HeldOutRecords<T>(IReadOnlyList<T> records) => HeldOut.Select(i => records[i]).ToArray();
+}
 
 /// <summary>
 /// A partition scheme string: one base scheme and optionally one holdout, joined by '+', in any order.

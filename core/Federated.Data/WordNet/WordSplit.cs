@@ -2,19 +2,6 @@ using System.Text;
 
 namespace Federated.Data.WordNet;
 
-/// <summary>The four word-disjoint splits of the built-in task.</summary>
-public enum DataSplit
-{
-    /// <summary>Text for pretraining the base model.</summary>
-    Pretrain,
-    /// <summary>Federated training data (partitioned over clients).</summary>
-    Train,
-    /// <summary>Validation data (model selection).</summary>
-    Validation,
-    /// <summary>Test data (final scores).</summary>
-    Test,
-}
-
 /// <summary>
 /// Assigns a word to a split by hashing it, so every record of one word lands in the same split and the splits'
 /// vocabularies are disjoint. bucket = FNV-1a-64(UTF-8 of "{seed}:{lowercase word}") mod 100
