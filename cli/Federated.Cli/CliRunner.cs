@@ -27,7 +27,7 @@ internal static class CliRunner
         }
         catch (Exception ex) when (IsBadInput(ex))
         {
-            Console.Error.WriteLine($"error: {ex.Message}");
+            Console.Error.WriteLine($"error: {UserMessage(ex)}");
             return BadInput;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -35,6 +35,16 @@ internal static class CliRunner
             Console.Error.WriteLine($"error: {ex.GetType().Name}: {ex.Message}");
             return Failure;
         }
+    }
+
+    /// <summary>The message without .NET's " (Parameter 'x')" suffix and "Actual value was" line.</summary>
+    public static string UserMessage(Exception ex)
+    {
+        var message = ex.Message;
+        if (ex is ArgumentException { ParamName: { } name })
+            message = message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal);
+        int actual = message.IndexOf("\nActual value was", StringComparison.Ordinal);
+        return (actual >= 0 ? message[..actual] : message).Trim();
     }
 
     /// <summary>Errors caused by what the user gave us (files, formats, arguments), as opposed to our own bugs.</summary>

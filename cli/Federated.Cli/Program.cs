@@ -8,5 +8,7 @@ root.Subcommands.Add(VersionCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(PartitionCommand.Create());
+root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(ScoreCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
 return CliRunner.Run(root, args);

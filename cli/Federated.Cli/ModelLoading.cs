@@ -1,0 +1,23 @@
+using Federated.Core.Lora;
+using Federated.Core.Models;
+using Federated.Core.Tokenization;
+
+namespace Federated.Cli;
+
+/// <summary>Loads what the inference verbs share: a checkpoint folder, its tokenizer and an optional PEFT adapter.</summary>
+internal static class ModelLoading
+{
+    public static (CausalLm Model, HfTokenizer Tokenizer) Load(string modelDirectory, string? adapterDirectory)
+    {
+        if (!Directory.Exists(modelDirectory)) throw new DirectoryNotFoundException($"Model folder '{modelDirectory}' does not exist.");
+        var model = CausalLm.Load(modelDirectory);
+        model.KeepActivationsForBackward = false;
+        var tokenizer = HfTokenizer.Load(modelDirectory);
+        if (adapterDirectory is not null)
+        {
+            if (!Directory.Exists(adapterDirectory)) throw new DirectoryNotFoundException($"Adapter folder '{adapterDirectory}' does not exist.");
+            model.AttachAdapter(LoraAdapter.Load(model, adapterDirectory));
+        }
+        return (model, tokenizer);
+    }
+}
