@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Federated.Core.Random;
+using Federated.Core.Seeds;
 
 namespace Federated.Benchmarks;
 

@@ -1,5 +1,5 @@
 using Federated.Core.Models;
-using Federated.Core.Random;
+using Federated.Core.Seeds;
 
 namespace Federated.Core.ZerothOrder;
 

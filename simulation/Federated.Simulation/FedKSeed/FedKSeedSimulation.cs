@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Federated.Client.FedKSeed;
 using Federated.Core.Generation;
 using Federated.Core.Models;
-using Federated.Core.Random;
+using Federated.Core.Seeds;
 using Federated.Core.Tokenization;
 using Federated.Core.ZerothOrder;
 using Federated.Data;

@@ -1,7 +1,7 @@
-using Federated.Core.Random;
+using Federated.Core.Seeds;
 using Xunit.Abstractions;
 
-namespace Federated.Core.Tests.Random;
+namespace Federated.Core.Tests.Seeds;
 
 public class SeedNormalTests(ITestOutputHelper output)
 {

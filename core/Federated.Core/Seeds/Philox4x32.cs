@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Federated.Core.Random;
+namespace Federated.Core.Seeds;
 
 /// <summary>
 /// Philox4x32-10, the counter-based generator of Salmon, Moraes, Dror and Shaw, "Parallel random numbers: as easy as

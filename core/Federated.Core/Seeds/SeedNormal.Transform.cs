@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Federated.Core.Random;
+namespace Federated.Core.Seeds;
 
 public static partial class SeedNormal
 {

@@ -1,6 +1,6 @@
-using Federated.Core.Random;
+using Federated.Core.Seeds;
 
-namespace Federated.Core.Tests.Random;
+namespace Federated.Core.Tests.Seeds;
 
 public class Philox4x32Tests
 {

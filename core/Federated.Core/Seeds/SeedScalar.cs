@@ -1,4 +1,4 @@
-namespace Federated.Core.Random;
+namespace Federated.Core.Seeds;
 
 /// <summary>
 /// A seed index and a scalar. On the uplink, one zeroth-order step: the index of the seed in the round's <c>SeedPool</c> and the projected

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Federated.Core.Random;
+namespace Federated.Core.Seeds;
 
 /// <summary>
 /// The seed protocol (docs/seed-protocol.md, version <see cref="Version"/>): z(seed, tensorIndex, element) ~ N(0, 1) as

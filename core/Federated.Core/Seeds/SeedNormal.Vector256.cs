@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace Federated.Core.Random;
+namespace Federated.Core.Seeds;
 
 public static partial class SeedNormal
 {
