@@ -182,6 +182,23 @@ public class SeedNormalTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AddScaled_AfterWarmUp_AllocatesNothing()
+    {
+        // Arrange
+        var data = new float[1027];
+        SeedNormal.AddScaled(3, 1, 5, data, 1e-3f);
+
+        // Act
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        SeedNormal.AddScaled(3, 1, 5, data, 1e-3f);
+        SeedNormal.Fill(3, 1, 6, data);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        // Assert
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
     public void Fill_NegativeTensorIndex_ThrowsArgumentOutOfRange()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => SeedNormal.Fill(1, -1, 0, new float[4]));
