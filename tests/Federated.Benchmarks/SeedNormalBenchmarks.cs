@@ -13,8 +13,8 @@ public class SeedNormalBenchmarks
     private const int Length = 1 << 22;
     private readonly float[] _data = new float[Length];
 
-    /// <summary>0 = scalar, 1 = AVX2, 2 = AVX-512 (SeedNormal.Path).</summary>
-    [Params(0, 1, 2)]
+    /// <summary>0 = scalar, 1 = 128-bit (SSE2/AdvSimd), 2 = AVX2, 3 = AVX-512 (SeedNormal.Path).</summary>
+    [Params(0, 1, 2, 3)]
     public int PathIndex { get; set; }
 
     [Benchmark(OperationsPerInvoke = Length)]

@@ -54,7 +54,10 @@ public class SeedNormalTests(ITestOutputHelper output)
             Assert.Equal(bits, BitConverter.SingleToUInt32Bits(value));
     }
 
-    public static TheoryData<int> Paths => new() { (int)SeedNormal.Path.Scalar, (int)SeedNormal.Path.Vector256, (int)SeedNormal.Path.Vector512 };
+    public static TheoryData<int> Paths => new()
+    {
+        (int)SeedNormal.Path.Scalar, (int)SeedNormal.Path.Vector128, (int)SeedNormal.Path.Vector256, (int)SeedNormal.Path.Vector512,
+    };
 
     [Theory]
     [MemberData(nameof(Paths))]
@@ -64,6 +67,8 @@ public class SeedNormalTests(ITestOutputHelper output)
         var path = (SeedNormal.Path)pathValue;
         if (path == SeedNormal.Path.Vector512 && !System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return;
         if (path == SeedNormal.Path.Vector256 && !System.Runtime.Intrinsics.X86.Avx2.IsSupported) return;
+        if (path == SeedNormal.Path.Vector128 && !System.Runtime.Intrinsics.X86.Sse2.IsSupported
+            && !System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported) return;
         const ulong seed = 0x9E3779B97F4A7C15UL;
         long[] offsets = [0, 1, 2, 3, 5, 4093, (1L << 34) - 7];
         var expected = new float[257 + 3];
