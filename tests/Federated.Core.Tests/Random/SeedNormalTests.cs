@@ -139,6 +139,26 @@ public class SeedNormalTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AddScaledTensors_MixedSizes_EqualsPerTensorAddScaled()
+    {
+        // Arrange: tensors of sizes 0, 7, 2 chunks + 5, 1, 64 laid out with gaps; tensor indices not in arena order.
+        int big = 2 * SeedNormal.ParallelChunk + 5;
+        SeedTensor[] tensors = [new(0, 3, 0), new(4, 10, 7), new(1, 20, big), new(2, 30 + big, 1), new(3, 40 + big, 64)];
+        var arena = new float[200 + big];
+        for (int i = 0; i < arena.Length; i++) arena[i] = i * 1e-4f;
+        var expected = (float[])arena.Clone();
+        foreach (var t in tensors)
+            SeedNormal.AddScaled(77, t.TensorIndex, 0, expected.AsSpan((int)t.Offset, t.Length), -0.01f);
+
+        // Act
+        SeedNormal.AddScaledTensors(77, arena, tensors, -0.01f, maxDegreeOfParallelism: 3);
+
+        // Assert
+        Assert.True(expected.AsSpan().SequenceEqual(arena));
+        Assert.Throws<ArgumentException>(() => SeedNormal.AddScaledTensors(1, arena, [new SeedTensor(0, arena.Length - 2, 3)], 1f));
+    }
+
+    [Fact]
     public void Fill_MillionDraws_MomentsMatchStandardNormal()
     {
         // Arrange
