@@ -184,6 +184,27 @@ public class SeedNormalTests(ITestOutputHelper output)
         Assert.InRange(lagCorrelation, -5e-3, 5e-3);
     }
 
+    [Theory]
+    [InlineData(1UL, 0, 1UL, 1)]      // neighbouring tensors, same seed
+    [InlineData(1UL, 0, 2UL, 0)]      // neighbouring seeds, same tensor
+    [InlineData(0UL, 0, 1UL << 32, 0)] // seeds differing only in the high key word
+    public void Fill_DifferentStreams_Uncorrelated(ulong seedA, int tensorA, ulong seedB, int tensorB)
+    {
+        // Arrange
+        const int n = 1 << 18;
+        var a = new float[n];
+        var b = new float[n];
+
+        // Act
+        SeedNormal.Fill(seedA, tensorA, 0, a);
+        SeedNormal.Fill(seedB, tensorB, 0, b);
+        double dot = 0;
+        for (int i = 0; i < n; i++) dot += (double)a[i] * b[i];
+
+        // Assert: the sample correlation of independent unit normals has standard error 1/√n ≈ 0.002; allow 5.
+        Assert.InRange(dot / n, -0.01, 0.01);
+    }
+
     [Fact]
     public void Transform_Exhaustive23BitInputs_WithinOneMillionthOfExactBoxMuller()
     {
