@@ -9,7 +9,8 @@ namespace Federated.Core.Random;
 /// Element e of tensor t uses Philox4x32-10 block b = e / 4 with key (seed lo, seed hi) and counter
 /// (b lo, b hi, t, <see cref="DomainNormal"/>), lane e mod 4 of its four Box–Muller normals. Tensor index = position in
 /// the Hugging Face parameter order; elements are row-major.
-/// z is never materialised beyond one block of registers: a ZO step costs |w| normals of compute and no memory.
+/// z is never materialised beyond one block of registers: each pass over a model costs |w| normals of compute and no
+/// memory (a ZO step makes four passes: +ε, −2ε, +ε, update).
 /// Time: ~10 Philox rounds (two 32×32→64 products each) per 4 normals, plus one log, one sqrt, one sincos per pair.
 /// </summary>
 public static partial class SeedNormal
