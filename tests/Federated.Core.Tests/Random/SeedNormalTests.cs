@@ -37,6 +37,29 @@ public class SeedNormalTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Fill_LongRunOnEveryPath_MatchesIndependentImplementationHash()
+    {
+        // Arrange: FNV-1a 64 over the little-endian bits of z(2024, 9, 1..1027), printed by tools/seed-protocol/golden.py.
+        // Offset 1 and length 1027 cover a head, the 64-wide loop and every narrower loop and tail.
+        const ulong expected = 0xCFF95579BD968122UL;
+        var z = new float[1027];
+
+        foreach (var path in Enum.GetValues<SeedNormal.Path>())
+        {
+            if (path > SeedNormal.BestPath) continue;
+
+            // Act
+            SeedNormal.Run(2024, 9, 1, z, 0f, add: false, path);
+            ulong hash = 0xCBF29CE484222325UL;
+            foreach (byte b in System.Runtime.InteropServices.MemoryMarshal.AsBytes(z.AsSpan()))
+                hash = (hash ^ b) * 0x100000001B3UL;
+
+            // Assert
+            Assert.True(expected == hash, $"{path}: hash 0x{hash:X16}, expected 0x{expected:X16}.");
+        }
+    }
+
+    [Fact]
     public void Constants_FloatLiterals_HaveTheSpecifiedBitPatterns()
     {
         // Arrange: bit patterns from docs/seed-protocol.md §4 (printed by golden.py)
