@@ -1,6 +1,6 @@
-using Federated.Aggregation.FedKSeed;
+using Federated.Core.Random;
 
-namespace Federated.Aggregation.Tests.FedKSeed;
+namespace Federated.Core.Tests.Random;
 
 public class SeedPoolTests
 {
