@@ -9,7 +9,8 @@ namespace Federated.Core.Seeds;
 /// Element e of tensor t uses Philox4x32-10 block b = e / 4 with key (seed lo, seed hi) and counter
 /// (b lo, b hi, t, <see cref="DomainNormal"/>), lane e mod 4 of its four Box–Muller normals. Tensor index = position in
 /// the Hugging Face parameter order; elements are row-major.
-/// z is never materialised beyond one block of registers: a ZO step costs |w| normals of compute and no memory.
+/// z is never materialised beyond one block of registers: each pass over a model costs |w| normals of compute and no
+/// memory (a ZO step makes four passes: +ε, −2ε, +ε, update).
 /// Time: ~10 Philox rounds (two 32×32→64 products each) per 4 normals, plus one log, one sqrt, one sincos per pair.
 /// </summary>
 public static partial class SeedNormal
@@ -60,11 +61,12 @@ public static partial class SeedNormal
     }
 
     /// <summary>Which kernel runs the whole blocks; tests force each to prove they agree bit for bit.</summary>
-    internal enum Path { Scalar, Vector256, Vector512 }
+    internal enum Path { Scalar, Vector128, Vector256, Vector512 }
 
     internal static Path BestPath =>
         System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? Path.Vector512 :
-        System.Runtime.Intrinsics.X86.Avx2.IsSupported ? Path.Vector256 : Path.Scalar;
+        System.Runtime.Intrinsics.X86.Avx2.IsSupported ? Path.Vector256 :
+        System.Runtime.Intrinsics.X86.Sse2.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported ? Path.Vector128 : Path.Scalar;
 
     private static void Check(int tensorIndex, long elementOffset, int length)
     {
@@ -97,7 +99,7 @@ public static partial class SeedNormal
         }
     }
 
-    /// <summary>Head (partial block), whole blocks on the chosen path, scalar whole blocks, tail (partial block).</summary>
+    /// <summary>Head (partial block), whole blocks on the chosen path then narrower ones, scalar whole blocks, tail (partial block).</summary>
     internal static void Run(ulong seed, uint tensor, long offset, Span<float> data, float scale, bool add, Path path)
     {
         uint k0 = (uint)seed, k1 = (uint)(seed >> 32);
@@ -117,6 +119,8 @@ public static partial class SeedNormal
             i = RunVector512(k0, k1, tensor, ref element, ref d, i, n, scale, add);
         if (path >= Path.Vector256)
             i = RunVector256(k0, k1, tensor, ref element, ref d, i, n, scale, add);
+        if (path >= Path.Vector128)
+            i = RunVector128(k0, k1, tensor, ref element, ref d, i, n, scale, add);
         for (; n - i >= 4; i += 4, element += 4)
         {
             var (z0, z1, z2, z3) = BlockNormals(k0, k1, tensor, element >> 2);

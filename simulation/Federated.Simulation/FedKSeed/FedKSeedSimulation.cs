@@ -64,7 +64,7 @@ public sealed class FedKSeedSimulation
             SeedCount = options.Seeds, SeedPoolMasterSeed = options.Seed, LocalSteps = options.LocalSteps,
             Epsilon = options.Epsilon, LearningRate = options.LearningRate,
         });
-        _seedPool = Aggregation.FedKSeed.SeedPool.Derive(options.Seed, options.Seeds);
+        _seedPool = SeedPool.Derive(options.Seed, options.Seeds);
         _trainer = new FedKSeedTrainer(_model, _trainable, _seedPool);
     }
 

@@ -37,6 +37,29 @@ public class SeedNormalTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Fill_LongRunOnEveryPath_MatchesIndependentImplementationHash()
+    {
+        // Arrange: FNV-1a 64 over the little-endian bits of z(2024, 9, 1..1027), printed by tools/seed-protocol/golden.py.
+        // Offset 1 and length 1027 cover a head, the 64-wide loop and every narrower loop and tail.
+        const ulong expected = 0xCFF95579BD968122UL;
+        var z = new float[1027];
+
+        foreach (var path in Enum.GetValues<SeedNormal.Path>())
+        {
+            if (path > SeedNormal.BestPath) continue;
+
+            // Act
+            SeedNormal.Run(2024, 9, 1, z, 0f, add: false, path);
+            ulong hash = 0xCBF29CE484222325UL;
+            foreach (byte b in System.Runtime.InteropServices.MemoryMarshal.AsBytes(z.AsSpan()))
+                hash = (hash ^ b) * 0x100000001B3UL;
+
+            // Assert
+            Assert.True(expected == hash, $"{path}: hash 0x{hash:X16}, expected 0x{expected:X16}.");
+        }
+    }
+
+    [Fact]
     public void Constants_FloatLiterals_HaveTheSpecifiedBitPatterns()
     {
         // Arrange: bit patterns from docs/seed-protocol.md §4 (printed by golden.py)
@@ -54,7 +77,10 @@ public class SeedNormalTests(ITestOutputHelper output)
             Assert.Equal(bits, BitConverter.SingleToUInt32Bits(value));
     }
 
-    public static TheoryData<int> Paths => new() { (int)SeedNormal.Path.Scalar, (int)SeedNormal.Path.Vector256, (int)SeedNormal.Path.Vector512 };
+    public static TheoryData<int> Paths => new()
+    {
+        (int)SeedNormal.Path.Scalar, (int)SeedNormal.Path.Vector128, (int)SeedNormal.Path.Vector256, (int)SeedNormal.Path.Vector512,
+    };
 
     [Theory]
     [MemberData(nameof(Paths))]
@@ -64,6 +90,8 @@ public class SeedNormalTests(ITestOutputHelper output)
         var path = (SeedNormal.Path)pathValue;
         if (path == SeedNormal.Path.Vector512 && !System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return;
         if (path == SeedNormal.Path.Vector256 && !System.Runtime.Intrinsics.X86.Avx2.IsSupported) return;
+        if (path == SeedNormal.Path.Vector128 && !System.Runtime.Intrinsics.X86.Sse2.IsSupported
+            && !System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported) return;
         const ulong seed = 0x9E3779B97F4A7C15UL;
         long[] offsets = [0, 1, 2, 3, 5, 4093, (1L << 34) - 7];
         var expected = new float[257 + 3];
@@ -134,6 +162,26 @@ public class SeedNormalTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AddScaledTensors_MixedSizes_EqualsPerTensorAddScaled()
+    {
+        // Arrange: tensors of sizes 0, 7, 2 chunks + 5, 1, 64 laid out with gaps; tensor indices not in arena order.
+        int big = 2 * SeedNormal.ParallelChunk + 5;
+        SeedTensor[] tensors = [new(0, 3, 0), new(4, 10, 7), new(1, 20, big), new(2, 30 + big, 1), new(3, 40 + big, 64)];
+        var arena = new float[200 + big];
+        for (int i = 0; i < arena.Length; i++) arena[i] = i * 1e-4f;
+        var expected = (float[])arena.Clone();
+        foreach (var t in tensors)
+            SeedNormal.AddScaled(77, t.TensorIndex, 0, expected.AsSpan((int)t.Offset, t.Length), -0.01f);
+
+        // Act
+        SeedNormal.AddScaledTensors(77, arena, tensors, -0.01f, maxDegreeOfParallelism: 3);
+
+        // Assert
+        Assert.True(expected.AsSpan().SequenceEqual(arena));
+        Assert.Throws<ArgumentException>(() => SeedNormal.AddScaledTensors(1, arena, [new SeedTensor(0, arena.Length - 2, 3)], 1f));
+    }
+
+    [Fact]
     public void Fill_MillionDraws_MomentsMatchStandardNormal()
     {
         // Arrange
@@ -159,6 +207,27 @@ public class SeedNormalTests(ITestOutputHelper output)
         Assert.InRange(lagCorrelation, -5e-3, 5e-3);
     }
 
+    [Theory]
+    [InlineData(1UL, 0, 1UL, 1)]      // neighbouring tensors, same seed
+    [InlineData(1UL, 0, 2UL, 0)]      // neighbouring seeds, same tensor
+    [InlineData(0UL, 0, 1UL << 32, 0)] // seeds differing only in the high key word
+    public void Fill_DifferentStreams_Uncorrelated(ulong seedA, int tensorA, ulong seedB, int tensorB)
+    {
+        // Arrange
+        const int n = 1 << 18;
+        var a = new float[n];
+        var b = new float[n];
+
+        // Act
+        SeedNormal.Fill(seedA, tensorA, 0, a);
+        SeedNormal.Fill(seedB, tensorB, 0, b);
+        double dot = 0;
+        for (int i = 0; i < n; i++) dot += (double)a[i] * b[i];
+
+        // Assert: the sample correlation of independent unit normals has standard error 1/√n ≈ 0.002; allow 5.
+        Assert.InRange(dot / n, -0.01, 0.01);
+    }
+
     [Fact]
     public void Transform_Exhaustive23BitInputs_WithinOneMillionthOfExactBoxMuller()
     {
@@ -179,6 +248,23 @@ public class SeedNormalTests(ITestOutputHelper output)
 
         // Assert: |z − z_exact| ≤ r·(δr + δsincos) ≤ 1e−6·r.
         Assert.True(worstRadius + worstSinCos < 1e-6, $"r {worstRadius:G4} + sincos {worstSinCos:G4}");
+    }
+
+    [Fact]
+    public void AddScaled_AfterWarmUp_AllocatesNothing()
+    {
+        // Arrange
+        var data = new float[1027];
+        SeedNormal.AddScaled(3, 1, 5, data, 1e-3f);
+
+        // Act
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        SeedNormal.AddScaled(3, 1, 5, data, 1e-3f);
+        SeedNormal.Fill(3, 1, 6, data);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        // Assert
+        Assert.Equal(0, allocated);
     }
 
     [Fact]

@@ -1,6 +1,6 @@
-using Federated.Aggregation.FedKSeed;
+using Federated.Core.Seeds;
 
-namespace Federated.Aggregation.Tests.FedKSeed;
+namespace Federated.Core.Tests.Seeds;
 
 public class SeedPoolTests
 {

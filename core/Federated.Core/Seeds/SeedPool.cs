@@ -1,12 +1,11 @@
-using Federated.Core.Seeds;
-
-namespace Federated.Aggregation.FedKSeed;
+namespace Federated.Core.Seeds;
 
 /// <summary>
 /// The K candidate seeds of a FedKSeed run, derived from one 64-bit master seed so that a run manifest carries 8 bytes
-/// instead of 8·K (docs/fedkseed.md §2). Seed i is the first 64 bits of Philox4x32-10 under key (master lo, master hi)
-/// at counter (j lo, j hi, 0, <see cref="DomainPool"/>) for j = 0, 1, 2, …: seed = X0 | X1 ≪ 32, skipping a value
-/// already taken (probability ≈ K²/2⁶⁵, so j = i in practice). Indices fit the uint16 of the wire format: K ≤ 65,536.
+/// instead of 8·K (docs/fedkseed.md §2). It lives in Core, not Aggregation, because clients derive the same seeds.
+/// Seed i is the first 64 bits of Philox4x32-10 under key (master lo, master hi) at counter
+/// (j lo, j hi, 0, <see cref="DomainPool"/>) for j = 0, 1, 2, …: seed = X0 | X1 ≪ 32, skipping a value already taken
+/// (probability ≈ K²/2⁶⁵, so j = i in practice). Indices fit the uint16 of the wire format: K ≤ 65,536.
 /// </summary>
 public sealed class SeedPool
 {
