@@ -154,6 +154,15 @@ public sealed partial class CausalLm
         _logitsValid = true;
     }
 
+    /// <summary>
+    /// Per-position cross-entropy [batch, seqLen] of the last <see cref="Loss"/>/<see cref="ForwardLoss"/> (0 where the
+    /// target is ignored): −log p(target | prefix). Sum a row for a sequence's negative log-likelihood (scoring,
+    /// membership-inference probes).
+    /// </summary>
+    public ReadOnlySpan<float> TokenLosses => _hasLoss
+        ? _acts.AsSpan(_scratch.RowLoss, _batch * _seqLen)
+        : throw new InvalidOperationException("No token losses: run Loss or ForwardLoss first.");
+
     /// <summary>Mean cross-entropy of the last forward's logits against targets [batch, seqLen] (<see cref="IgnoreIndex"/> skips a row).</summary>
     public float Loss(ReadOnlySpan<int> targets)
     {

@@ -77,6 +77,12 @@ public sealed class ModelParityTests
 
         // Assert
         TensorAssert.Close([expected], [loss], 0, 1e-5, "masked loss");
+        var perToken = lm.TokenLosses;
+        Assert.Equal(0f, perToken[8]);
+        Assert.Equal(0f, perToken[T - 1]);
+        double mean = 0;
+        foreach (var x in perToken) mean += x;
+        Assert.Equal(loss, mean / (T - 10), 5);
     }
 
     [Theory]
