@@ -179,11 +179,16 @@ public sealed class ModelParityTests
         lm.ForwardLoss(ids, 2, 24);
         var retained = lm.Logits.ToArray();
 
-        // Act
+        // Act: shared slots; attention items in 1 and in 3 uneven chunks (8 items) with per-chunk probability scratch
         lm.KeepActivationsForBackward = false;
+        lm.Threads = 1;
+        lm.ForwardLoss(ids, 2, 24);
+        var single = lm.Logits.ToArray();
+        lm.Threads = 3;
         lm.ForwardLoss(ids, 2, 24);
 
         // Assert
+        Assert.Equal(retained, single);
         Assert.Equal(retained, lm.Logits.ToArray());
         var e = Assert.Throws<InvalidOperationException>(lm.Backward);
         Assert.Contains("KeepActivationsForBackward", e.Message);
