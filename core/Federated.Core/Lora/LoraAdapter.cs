@@ -23,6 +23,9 @@ public sealed class LoraModule
     public float Scaling { get; }
     /// <summary>The base projection stores its weight [in, out] (GPT-2 Conv1D).</summary>
     public bool Conv1D { get; }
+
+    /// <summary>Whether backward computes dA (false for FFA-LoRA, where A stays frozen at its seeded value).</summary>
+    public bool TrainA { get; set; } = true;
 }
 
 /// <summary>
@@ -73,6 +76,13 @@ public sealed class LoraAdapter
 
     /// <summary>All adapter gradients, same layout as <see cref="Weights"/>.</summary>
     public Span<float> Gradients => _grads;
+
+    /// <summary>Whether lora_A gradients are computed (set false for FFA-LoRA: A frozen, only B trained; dA stays zero).</summary>
+    public bool TrainA
+    {
+        get => _modules.Count == 0 || _modules[0].TrainA;
+        set { foreach (var m in _modules) m.TrainA = value; }
+    }
 
     /// <summary>Sets the adapter gradients to zero.</summary>
     public void ZeroGrad() => Array.Clear(_grads);

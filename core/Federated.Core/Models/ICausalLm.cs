@@ -24,6 +24,9 @@ public interface ICausalLm : IDisposable
     /// <summary>Logits of the last <see cref="Forward"/> (overwritten by <see cref="Backward"/>).</summary>
     ReadOnlySpan<float> Logits { get; }
 
+    /// <summary>Per-position losses [batch, seqLen] of the last ForwardLoss (0 where not scored).</summary>
+    ReadOnlySpan<float> TokenLosses { get; }
+
     /// <summary>Accumulates d(loss)/d(parameters) of the last <see cref="ForwardLoss"/> into the gradients.</summary>
     void Backward();
 
