@@ -12,7 +12,7 @@ public static partial class MatMul
     internal const int NR = 64;
     internal static int KC = 256;
     internal static int TileM = 96;
-    internal static int TileN = 256;
+    internal static int TileN = 512;
 
     /// <summary>Most floats one packed operand may take (16 MB); bigger products run in row/column super-blocks.</summary>
     private const long PackLimitFloats = 4L << 20;
@@ -42,7 +42,13 @@ public static partial class MatMul
             job.Phase = 0;
             EngineThreads.Run(job, job.PackItems, threads);
             job.Phase = 1;
-            EngineThreads.Run(job, job.TileItems, threads);
+            for (int pc = 0; pc < k; pc += KC)
+            {
+                // One region per KC slice: slices of one C tile must run in k order (determinism), and a slice's
+                // B tile (KC×TileN) stays in L2/L3 while every row tile uses it.
+                job.Slice = pc;
+                EngineThreads.Run(job, job.TileItems, threads);
+            }
         }
         job.Clear();
     }
@@ -50,10 +56,10 @@ public static partial class MatMul
     private sealed unsafe class PackedJob : ParallelJob
     {
         private GemmArgs _g;
-        private int _i0, _j0, _ms, _ns, _mPanels, _nPanels, _aItems, _tilesN;
+        private int _i0, _j0, _ms, _ns, _mPanels, _nPanels, _aItems, _tilesM;
         private float* _packA, _packB;
         private nuint _capA, _capB;
-        public int Phase;
+        public int Phase, Slice;
         public int PackItems, TileItems;
 
         public void Prepare(in GemmArgs g, int i0, int j0, int ms, int ns)
@@ -63,8 +69,8 @@ public static partial class MatMul
             _nPanels = (ns + NR - 1) / NR;
             _aItems = (_mPanels + APanelsPerItem - 1) / APanelsPerItem;
             PackItems = _aItems + _nPanels;
-            _tilesN = (ns + TileN - 1) / TileN;
-            TileItems = (ms + TileM - 1) / TileM * _tilesN;
+            _tilesM = (ms + TileM - 1) / TileM;
+            TileItems = _tilesM * ((ns + TileN - 1) / TileN);
             _packA = Ensure(_packA, ref _capA, (nuint)_mPanels * MR * (nuint)g.K);
             _packB = Ensure(_packB, ref _capB, (nuint)_nPanels * NR * (nuint)g.K);
         }
@@ -117,31 +123,32 @@ public static partial class MatMul
             }
         }
 
+        /// <summary>
+        /// One TileM×TileN tile of C over KC slice <see cref="Slice"/>; items run column tile major so consecutive
+        /// items share the B tile. Inside: B panels outer, A panels inner (A micro-panel 6 KB, B micro-panel 64 KB).
+        /// </summary>
         private void Tile(int item)
         {
-            int tm = item / _tilesN, tn = item % _tilesN;
+            int tn = item / _tilesM, tm = item % _tilesM;
             int rowStart = tm * TileM, rowEnd = Math.Min(_ms, rowStart + TileM);
             int colStart = tn * TileN, colEnd = Math.Min(_ns, colStart + TileN);
-            int k = _g.K, n = _g.N;
+            int n = _g.N, pc = Slice;
+            int kcl = Math.Min(KC, _g.K - pc);
             var isa = _g.Isa;
-            for (int pc = 0; pc < k; pc += KC)
+            bool add = _g.Accumulate || pc > 0;
+            float* sliceA = _packA + (long)pc * _mPanels * MR;
+            float* sliceB = _packB + (long)pc * _nPanels * NR;
+            for (int col = colStart; col < colEnd; col += NR)
             {
-                int kcl = Math.Min(KC, k - pc);
-                bool add = _g.Accumulate || pc > 0;
-                float* sliceA = _packA + (long)pc * _mPanels * MR;
-                float* sliceB = _packB + (long)pc * _nPanels * NR;
-                for (int col = colStart; col < colEnd; col += NR)
+                float* bp = sliceB + (long)(col / NR) * NR * kcl;
+                int cols = Math.Min(NR, colEnd - col);
+                for (int row = rowStart; row < rowEnd; row += MR)
                 {
-                    float* bp = sliceB + (long)(col / NR) * NR * kcl;
-                    int cols = Math.Min(NR, colEnd - col);
-                    for (int row = rowStart; row < rowEnd; row += MR)
-                    {
-                        float* ap = sliceA + (long)(row / MR) * MR * kcl;
-                        float* c = _g.C + (long)(_i0 + row) * n + _j0 + col;
-                        int rows = Math.Min(MR, rowEnd - row);
-                        if (rows == MR && cols == NR) Kernel(isa, ap, bp, kcl, c, n, add);
-                        else KernelEdge(isa, ap, bp, kcl, c, n, rows, cols, add);
-                    }
+                    float* ap = sliceA + (long)(row / MR) * MR * kcl;
+                    float* c = _g.C + (long)(_i0 + row) * n + _j0 + col;
+                    int rows = Math.Min(MR, rowEnd - row);
+                    if (rows == MR && cols == NR) Kernel(isa, ap, bp, kcl, c, n, add);
+                    else KernelEdge(isa, ap, bp, kcl, c, n, rows, cols, add);
                 }
             }
         }
