@@ -18,4 +18,12 @@ if (args.Length > 0 && args[0] == "quick")
     return;
 }
 
+// `shape OP M K N THREADS`: one GemmBench line.
+if (args.Length == 6 && args[0] == "shape")
+{
+    var r = GemmBench.Run(args[1], int.Parse(args[2]), int.Parse(args[3]), int.Parse(args[4]), int.Parse(args[5]), 2.0);
+    Console.WriteLine($"threads={r.Threads} {r.Op,-3} m={r.M,5} k={r.K,5} n={r.N,5}: {r.BestSeconds * 1e3,8:F3} ms  {r.GFlops,6:F1} GFLOP/s (median {2.0 * r.M * r.N * r.K / r.MedianSeconds / 1e9:F1})");
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
