@@ -22,19 +22,29 @@ public static partial class MatMul
     }
 
     /// <summary>
-    /// Edge tile (fewer than MR rows or NR columns): the same kernel into a 6×64 stack tile, then the valid part
-    /// is stored or added. Same arithmetic per element as the full tile.
+    /// Edge tile (fewer than MR rows or NR columns, or C written transposed): the same kernel into a 6×64 stack
+    /// tile, then the valid part is stored or added at C(i,j) = c[i·rowStride + j·colStride]. Same arithmetic per
+    /// element as the full tile.
     /// </summary>
-    private static unsafe void KernelEdge(GemmIsa isa, float* ap, float* bp, int kc, float* c, int ldc, int rows, int cols, bool add)
+    private static unsafe void KernelEdge(GemmIsa isa, float* ap, float* bp, int kc, float* c, int rowStride, int colStride,
+        int rows, int cols, bool add)
     {
         float* tile = stackalloc float[MR * NR];
         Kernel(isa, ap, bp, kc, tile, NR, add: false);
         for (int i = 0; i < rows; i++)
         {
             float* src = tile + i * NR;
-            float* dst = c + (long)i * ldc;
-            if (add) for (int j = 0; j < cols; j++) dst[j] += src[j];
-            else for (int j = 0; j < cols; j++) dst[j] = src[j];
+            float* dst = c + (long)i * rowStride;
+            if (colStride == 1)
+            {
+                if (add) for (int j = 0; j < cols; j++) dst[j] += src[j];
+                else for (int j = 0; j < cols; j++) dst[j] = src[j];
+            }
+            else
+            {
+                if (add) for (int j = 0; j < cols; j++) dst[(long)j * colStride] += src[j];
+                else for (int j = 0; j < cols; j++) dst[(long)j * colStride] = src[j];
+            }
         }
     }
 

@@ -132,7 +132,7 @@ public static partial class MatMul
             int tn = item / _tilesM, tm = item % _tilesM;
             int rowStart = tm * TileM, rowEnd = Math.Min(_ms, rowStart + TileM);
             int colStart = tn * TileN, colEnd = Math.Min(_ns, colStart + TileN);
-            int n = _g.N, pc = Slice;
+            int crs = _g.Crs, ccs = _g.Ccs, pc = Slice;
             int kcl = Math.Min(KC, _g.K - pc);
             var isa = _g.Isa;
             bool add = _g.Accumulate || pc > 0;
@@ -145,10 +145,10 @@ public static partial class MatMul
                 for (int row = rowStart; row < rowEnd; row += MR)
                 {
                     float* ap = sliceA + (long)(row / MR) * MR * kcl;
-                    float* c = _g.C + (long)(_i0 + row) * n + _j0 + col;
+                    float* c = _g.C + (long)(_i0 + row) * crs + (long)(_j0 + col) * ccs;
                     int rows = Math.Min(MR, rowEnd - row);
-                    if (rows == MR && cols == NR) Kernel(isa, ap, bp, kcl, c, n, add);
-                    else KernelEdge(isa, ap, bp, kcl, c, n, rows, cols, add);
+                    if (rows == MR && cols == NR && ccs == 1) Kernel(isa, ap, bp, kcl, c, crs, add);
+                    else KernelEdge(isa, ap, bp, kcl, c, crs, ccs, rows, cols, add);
                 }
             }
         }

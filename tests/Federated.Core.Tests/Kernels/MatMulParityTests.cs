@@ -12,10 +12,12 @@ public class MatMulParityTests
 {
     public static TheoryData<int, int, int> TailShapes()
     {
-        // Every length 0..257 in each dimension in turn (covers every vector, micro-kernel and tile tail),
-        // the other two held at odd sizes.
+        // Every length 0..136 in each dimension in turn, then every third one up to 257 plus the block edges
+        // (covers every vector, micro-kernel, KC and tile tail), the other two held at odd sizes.
         var data = new TheoryData<int, int, int>();
-        for (int d = 0; d <= 257; d++)
+        var lengths = Enumerable.Range(0, 137).Concat(Enumerable.Range(137, 121).Where(d => d % 3 == 0))
+            .Concat([191, 192, 193, 255, 256, 257]).Distinct();
+        foreach (int d in lengths)
         {
             data.Add(d, 37, 70);  // m varies
             data.Add(13, 29, d);  // n varies
@@ -30,7 +32,8 @@ public class MatMulParityTests
     {
         foreach (var op in new[] { GemmOp.ABt, GemmOp.AB, GemmOp.AtB })
         foreach (bool accumulate in new[] { false, true })
-            AssertMatches(op, m, k, n, accumulate, threads: 2, MatMul.BestIsa, seed: m * 1000003 + k * 1009 + n);
+        foreach (var path in new[] { GemmPath.Small, GemmPath.Packed })
+            AssertMatches(op, m, k, n, accumulate, threads: 2, MatMul.BestIsa, seed: m * 1000003 + k * 1009 + n, path);
     }
 
     [Theory]
@@ -65,8 +68,8 @@ public class MatMulParityTests
         foreach (int m in sizes)
         foreach (int n in new[] { 1, 9, 17, 64, 65, 130 })
         foreach (var op in new[] { GemmOp.ABt, GemmOp.AB, GemmOp.AtB })
-            AssertMatches(op, m, 53, n, accumulate: (m + n) % 2 == 0, threads: 1, isa, seed: m * 31 + n);
-        AssertMatches(GemmOp.ABt, 70, 300, 140, accumulate: false, threads: 2, isa, seed: 5);
+            AssertMatches(op, m, 53, n, accumulate: (m + n) % 2 == 0, threads: 1, isa, seed: m * 31 + n, GemmPath.Packed);
+        AssertMatches(GemmOp.ABt, 70, 300, 140, accumulate: false, threads: 2, isa, seed: 5, GemmPath.Packed);
     }
 
     [Fact]
@@ -92,7 +95,8 @@ public class MatMulParityTests
         Assert.Throws<ArgumentException>(() => MatMul.AtB(a, b, c, 3, 5, 3));
     }
 
-    internal static void AssertMatches(GemmOp op, int m, int k, int n, bool accumulate, int threads, GemmIsa isa, int seed)
+    internal static void AssertMatches(GemmOp op, int m, int k, int n, bool accumulate, int threads, GemmIsa isa, int seed,
+        GemmPath path = GemmPath.Auto)
     {
         // Arrange
         var a = Random(m * k, seed);
@@ -107,9 +111,9 @@ public class MatMulParityTests
             case GemmOp.AB: MatMul.Reference.AB(a, b, expected, m, k, n, accumulate); break;
             default: MatMul.Reference.AtB(a, b, expected, m, k, n, accumulate); break;
         }
-        MatMul.Gemm(op, a, b, actual, m, k, n, accumulate, threads, isa);
+        MatMul.Gemm(op, a, b, actual, m, k, n, accumulate, threads, isa, path);
         // Assert
-        AssertWithinBound(op, a, b, c0, expected, actual, m, k, n, $"{op} m={m} k={k} n={n} acc={accumulate} {isa}");
+        AssertWithinBound(op, a, b, c0, expected, actual, m, k, n, $"{op} m={m} k={k} n={n} acc={accumulate} {isa} {path}");
     }
 
     private static void AssertWithinBound(GemmOp op, float[] a, float[] b, float[] c0, float[] expected, float[] actual,
