@@ -18,6 +18,11 @@ if (args.Length > 0 && args[0] == "quick")
     return;
 }
 
+// Tuning aid: GEMM_KC / GEMM_TILEM / GEMM_TILEN override the blocking (TileM a multiple of 6, TileN of 64).
+if (Environment.GetEnvironmentVariable("GEMM_KC") is { } kc) Federated.Core.Kernels.MatMul.KC = int.Parse(kc);
+if (Environment.GetEnvironmentVariable("GEMM_TILEM") is { } tm) Federated.Core.Kernels.MatMul.TileM = int.Parse(tm);
+if (Environment.GetEnvironmentVariable("GEMM_TILEN") is { } tn) Federated.Core.Kernels.MatMul.TileN = int.Parse(tn);
+
 // `shape OP M K N THREADS`: one GemmBench line.
 if (args.Length == 6 && args[0] == "shape")
 {

@@ -50,6 +50,17 @@ public static partial class MatMul
         else
         {
             // A stored [k, m] (AtB): the MR values of one p are contiguous.
+            if (rows == MR && g.Ars == 1)
+            {
+                for (int p = 0; p < kcl; p++)
+                {
+                    float* src = g.A + (long)(pc + p) * g.Acs + row0;
+                    float* d = dst + p * MR;
+                    Vector128.Store(Vector128.Load(src), d);                  // rows 0-3
+                    Unsafe.WriteUnaligned(d + 4, Unsafe.ReadUnaligned<long>(src + 4)); // rows 4-5
+                }
+                return;
+            }
             for (int p = 0; p < kcl; p++)
             {
                 float* src = g.A + (long)(pc + p) * g.Acs + (long)row0 * g.Ars;

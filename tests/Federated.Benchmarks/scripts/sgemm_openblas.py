@@ -1,7 +1,7 @@
 """numpy/OpenBLAS float32 GEMM on the same shapes as `Federated.Benchmarks quick`, reported the same way
 (best call and median over ~1 s after warm-up), for side-by-side numbers in docs/performance.md.
 Measurement tool only (never a dependency of product code or tests).
-Needs: apt-get install python3-numpy libopenblas0-pthread. Usage: /usr/bin/python3 sgemm_openblas.py THREADS
+Needs: apt-get install python3-numpy libopenblas0-pthread. Usage: /usr/bin/python3 sgemm_openblas.py THREADS [OP M K N]
 Clears OPENBLAS_CORETYPE (this machine pins Haswell = AVX2) so OpenBLAS picks its AVX-512 kernels."""
 import os, sys
 for _k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"): os.environ.pop(_k, None)
@@ -15,7 +15,8 @@ model = [("ABt", 1024, 512, 512), ("ABt", 1024, 512, 1376), ("ABt", 1024, 1376, 
          ("AB", 1024, 512, 512), ("AB", 1024, 1376, 512), ("AtB", 512, 1024, 512), ("AtB", 1376, 1024, 512),
          ("ABt", 1, 512, 8192), ("ABt", 1024, 8, 512), ("ABt", 1024, 512, 8)]
 rng = np.random.default_rng(1234)
-for op, m, k, n in squares + model:
+shapes = [(sys.argv[2], *map(int, sys.argv[3:6]))] if len(sys.argv) >= 6 else squares + model
+for op, m, k, n in shapes:
     a = (rng.random((k, m) if op == "AtB" else (m, k), dtype=np.float32) - 0.5)
     b = (rng.random((n, k) if op == "ABt" else (k, n), dtype=np.float32) - 0.5)
     c = np.empty((m, n), dtype=np.float32)
