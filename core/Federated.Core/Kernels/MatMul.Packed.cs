@@ -6,8 +6,8 @@ public static partial class MatMul
 {
     // Blocking (see docs/performance.md). The micro-kernel computes an MR×NR = 6×64 tile of C (24 zmm accumulators)
     // over a KC slice of k from an A micro-panel (KC×6, 6 KB) and a B micro-panel (KC×64, 64 KB).
-    // A work item is a TileM×TileN block of C; inside it the A panels of the tile (TileM×KC, 96 KB) and the B panels
-    // (KC×TileN) stay in the 1 MB L2 while every kernel call streams one B and one A micro-panel.
+    // A work item is a TileM×TileN block of C (smaller when there are too few tiles for the threads) for one KC slice;
+    // the tile's A panels (TileM×KC, 96 KB) and B panels (KC×TileN, 512 KB) fit the 1 MB L2 of a Zen 5 core.
     internal const int MR = 6;
     internal const int NR = 64;
     internal static int KC = 256;
@@ -38,7 +38,7 @@ public static partial class MatMul
         for (int j0 = 0; j0 < g.N; j0 += superN)
         {
             int ms = Math.Min(superM, g.M - i0), ns = Math.Min(superN, g.N - j0);
-            job.Prepare(g, i0, j0, ms, ns);
+            job.Prepare(g, i0, j0, ms, ns, threads);
             job.Phase = 0;
             EngineThreads.Run(job, job.PackItems, threads);
             job.Phase = 1;
@@ -56,26 +56,38 @@ public static partial class MatMul
     private sealed unsafe class PackedJob : ParallelJob
     {
         private GemmArgs _g;
-        private int _i0, _j0, _ms, _ns, _mPanels, _nPanels, _aItems, _tilesM;
+        private int _i0, _j0, _ms, _ns, _tileM, _tileN, _mPanels, _nPanels, _aItems, _tilesM;
         private float* _packA, _packB;
         private nuint _capA, _capB;
         public int Phase, Slice;
         public int PackItems, TileItems;
 
-        public void Prepare(in GemmArgs g, int i0, int j0, int ms, int ns)
+        public void Prepare(in GemmArgs g, int i0, int j0, int ms, int ns, int threads)
         {
+            // Tiles only partition C (each element's k order is fixed by KC and the kernel), so their size may follow
+            // the thread count without changing a bit: shrink them until every thread gets about 8 tiles.
+            _tileM = TileM;
+            _tileN = TileN;
+            while (threads > 1 && Tiles(ms, _tileM) * Tiles(ns, _tileN) < 8 * threads)
+            {
+                if (_tileN >= 4 * NR && _tileN >= _tileM * 2) _tileN /= 2;
+                else if (_tileM >= 4 * MR && _tileM % (2 * MR) == 0) _tileM /= 2;
+                else break;
+            }
             _g = g; _i0 = i0; _j0 = j0; _ms = ms; _ns = ns;
             _mPanels = (ms + MR - 1) / MR;
             _nPanels = (ns + NR - 1) / NR;
             _aItems = (_mPanels + APanelsPerItem - 1) / APanelsPerItem;
             PackItems = _aItems + _nPanels;
-            _tilesM = (ms + TileM - 1) / TileM;
-            TileItems = _tilesM * ((ns + TileN - 1) / TileN);
+            _tilesM = Tiles(ms, _tileM);
+            TileItems = _tilesM * Tiles(ns, _tileN);
             _packA = Ensure(_packA, ref _capA, (nuint)_mPanels * MR * (nuint)g.K);
             _packB = Ensure(_packB, ref _capB, (nuint)_nPanels * NR * (nuint)g.K);
         }
 
         public void Clear() => _g = default;
+
+        private static int Tiles(int length, int tile) => (length + tile - 1) / tile;
 
         /// <summary>Grow-only 64-byte aligned buffer, kept for the life of the calling thread.</summary>
         private static float* Ensure(float* buffer, ref nuint capacity, nuint floats)
@@ -130,8 +142,8 @@ public static partial class MatMul
         private void Tile(int item)
         {
             int tn = item / _tilesM, tm = item % _tilesM;
-            int rowStart = tm * TileM, rowEnd = Math.Min(_ms, rowStart + TileM);
-            int colStart = tn * TileN, colEnd = Math.Min(_ns, colStart + TileN);
+            int rowStart = tm * _tileM, rowEnd = Math.Min(_ms, rowStart + _tileM);
+            int colStart = tn * _tileN, colEnd = Math.Min(_ns, colStart + _tileN);
             int crs = _g.Crs, ccs = _g.Ccs, pc = Slice;
             int kcl = Math.Min(KC, _g.K - pc);
             var isa = _g.Isa;
