@@ -66,6 +66,29 @@ public class MatMulThreadingTests
     }
 
     [Fact]
+    public void Gemm_ConcurrentCallers_SameBitsAsAlone()
+    {
+        // Arrange: four callers share the pool (the busy ones run inline on their own thread).
+        const int m = 150, k = 333, n = 270;
+        var a = MatMulParityTests.Random(m * k, 21);
+        var b = MatMulParityTests.Random(k * n, 22);
+        var expected = new float[m * n];
+        MatMul.Gemm(GemmOp.ABt, a, b, expected, m, k, n, false, 1, MatMul.BestIsa);
+        var results = new float[4][];
+        // Act
+        var callers = Enumerable.Range(0, 4).Select(t => new Thread(() =>
+        {
+            var c = new float[m * n];
+            for (int r = 0; r < 5; r++) MatMul.Gemm(GemmOp.ABt, a, b, c, m, k, n, false, 2, MatMul.BestIsa);
+            results[t] = c;
+        })).ToList();
+        callers.ForEach(t => t.Start());
+        callers.ForEach(t => t.Join());
+        // Assert
+        foreach (var c in results) Assert.Equal(expected, c);
+    }
+
+    [Fact]
     public void EngineThreads_Zero_Throws()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => EngineThreads.Count = 0);
