@@ -25,8 +25,10 @@ public static partial class MatMul
     /// <summary>
     /// The packed GEMM. Per super-block (ms rows × ns columns of C):
     ///   phase 1 (parallel): pack all of A into MR-row panels and all of B into NR-column panels, KC slice by slice;
-    ///   phase 2 (parallel): each TileM×TileN tile of C loops over the KC slices in order, and inside a slice over
-    ///   B panels, then A panels, calling the micro-kernel. Every C element sees the same k order on any thread count.
+    ///   phase 2 (parallel): items (slice, tile) in slice-major order, a TileM×TileN tile of C over one KC slice; an
+    ///   item waits (rarely) until the same tile's previous slice is done, so slices of a tile add in k order without
+    ///   a barrier per slice. Inside an item: B panels, then A panels, calling the micro-kernel.
+    ///   Every C element sees the same k order on any thread count.
     /// </summary>
     private static unsafe void Packed(in GemmArgs g, int threads)
     {
@@ -42,13 +44,7 @@ public static partial class MatMul
             job.Phase = 0;
             EngineThreads.Run(job, job.PackItems, threads);
             job.Phase = 1;
-            for (int pc = 0; pc < k; pc += KC)
-            {
-                // One region per KC slice: slices of one C tile must run in k order (determinism), and a slice's
-                // B tile (KC×TileN) stays in L2/L3 while every row tile uses it.
-                job.Slice = pc;
-                EngineThreads.Run(job, job.TileItems, threads);
-            }
+            EngineThreads.Run(job, job.TileItems * job.Slices, threads);
         }
         job.Clear();
     }
@@ -59,8 +55,9 @@ public static partial class MatMul
         private int _i0, _j0, _ms, _ns, _tileM, _tileN, _mPanels, _nPanels, _aItems, _tilesM;
         private float* _packA, _packB;
         private nuint _capA, _capB;
-        public int Phase, Slice;
-        public int PackItems, TileItems;
+        public int Phase;
+        public int PackItems, TileItems, Slices;
+        private int[] _slicesDone = [];
 
         public void Prepare(in GemmArgs g, int i0, int j0, int ms, int ns, int threads)
         {
@@ -81,6 +78,9 @@ public static partial class MatMul
             PackItems = _aItems + _nPanels;
             _tilesM = Tiles(ms, _tileM);
             TileItems = _tilesM * Tiles(ns, _tileN);
+            Slices = Tiles(g.K, KC);
+            if (_slicesDone.Length < TileItems) _slicesDone = new int[Math.Max(TileItems, 2 * _slicesDone.Length)];
+            Array.Clear(_slicesDone, 0, TileItems);
             _packA = Ensure(_packA, ref _capA, (nuint)_mPanels * MR * (nuint)g.K);
             _packB = Ensure(_packB, ref _capB, (nuint)_nPanels * NR * (nuint)g.K);
         }
@@ -136,15 +136,29 @@ public static partial class MatMul
         }
 
         /// <summary>
-        /// One TileM×TileN tile of C over KC slice <see cref="Slice"/>; items run column tile major so consecutive
+        /// One TileM×TileN tile of C over the KC slice starting at pc; items run column tile major so consecutive
         /// items share the B tile. Inside: B panels outer, A panels inner (A micro-panel 6 KB, B micro-panel 64 KB).
         /// </summary>
         private void Tile(int item)
         {
-            int tn = item / _tilesM, tm = item % _tilesM;
+            int slice = item / TileItems, tile = item % TileItems;
+            if (Volatile.Read(ref _slicesDone[tile]) != slice)
+            {
+                // The previous slice of this tile is still running on another thread (claimed earlier, so it
+                // finishes without waiting on us).
+                var spin = new SpinWait();
+                while (Volatile.Read(ref _slicesDone[tile]) != slice) spin.SpinOnce(sleep1Threshold: -1);
+            }
+            TileSlice(tile, slice * KC);
+            Volatile.Write(ref _slicesDone[tile], slice + 1);
+        }
+
+        private void TileSlice(int tile, int pc)
+        {
+            int tn = tile / _tilesM, tm = tile % _tilesM;
             int rowStart = tm * _tileM, rowEnd = Math.Min(_ms, rowStart + _tileM);
             int colStart = tn * _tileN, colEnd = Math.Min(_ns, colStart + _tileN);
-            int crs = _g.Crs, ccs = _g.Ccs, pc = Slice;
+            int crs = _g.Crs, ccs = _g.Ccs;
             int kcl = Math.Min(KC, _g.K - pc);
             var isa = _g.Isa;
             bool add = _g.Accumulate || pc > 0;

@@ -11,7 +11,7 @@ internal sealed class WorkerPool
 {
     public static readonly WorkerPool Shared = new();
 
-    private const int SpinRounds = 4_000;
+    private const int SpinRounds = 2_000;
 
     private readonly object _runLock = new();
     private readonly List<Worker> _workers = [];
@@ -95,7 +95,13 @@ internal sealed class WorkerPool
                 int rounds = 0;
                 while (Volatile.Read(ref _assigned) == 0)
                 {
-                    if (rounds++ < SpinRounds) { Thread.SpinWait(30); continue; }
+                    if (rounds++ < SpinRounds)
+                    {
+                        // Yield now and then: on an oversubscribed machine the caller may need this core.
+                        if ((rounds & 15) == 0) Thread.Yield();
+                        else Thread.SpinWait(20);
+                        continue;
+                    }
                     _wake.Reset();
                     if (Volatile.Read(ref _assigned) == 0) _wake.Wait();
                 }
