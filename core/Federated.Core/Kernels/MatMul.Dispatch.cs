@@ -41,7 +41,7 @@ public static partial class MatMul
         fixed (float* pb = b)
         fixed (float* pc = c)
         {
-            if (path == GemmPath.Small || (path == GemmPath.Auto && UseSmallPath(m, k, n)))
+            if (path == GemmPath.Small || (path == GemmPath.Auto && (UseSmallPath(m, k, n) || (op == GemmOp.ABt && n < 16))))
             {
                 Small(op, new GemmArgs(pa, ars, acs, pb, brs, bcs, pc, m, k, n, accumulate, isa, n, 1), threads);
             }
@@ -60,7 +60,8 @@ public static partial class MatMul
 
     /// <summary>
     /// Packing pays once a B panel is reused over enough rows and a C tile over enough k:
-    /// decode-time m = 1..5 (matrix-vector) and tiny products take the direct vectorised path.
+    /// decode-time m = 1..5 (matrix-vector) and tiny products take the direct vectorised path (as does ABt with
+    /// n &lt; 16, e.g. x·Aᵀ of LoRA: one dot product per element, the B rows staying in L1).
     /// </summary>
     private static bool UseSmallPath(int m, int k, int n) =>
         m < 6 || (long)m * n * k < 48 * 48 * 48;

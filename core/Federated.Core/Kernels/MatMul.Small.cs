@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Federated.Core.Kernels;
 
@@ -47,8 +48,22 @@ public static partial class MatMul
             int k = _g.K;
             if (_op == GemmOp.ABt)
             {
-                var aRow = new ReadOnlySpan<float>(_g.A + (long)i * _g.Ars, k);
-                for (int j = 0; j < width; j++)
+                float* a = _g.A + (long)i * _g.Ars;
+                int j = 0;
+                if (_g.Isa >= GemmIsa.Vector256)
+                {
+                    // Four dot products per pass over the A row: 1 A load feeds 4 FMAs.
+                    float* dots = stackalloc float[4];
+                    for (; j + 4 <= width; j += 4)
+                    {
+                        float* b0 = _g.B + (long)(j0 + j) * _g.Bcs;
+                        if (_g.Isa == GemmIsa.Vector512) Dot4x512(a, b0, _g.Bcs, k, dots);
+                        else Dot4x256(a, b0, _g.Bcs, k, dots);
+                        for (int q = 0; q < 4; q++) cRow[j + q] = _g.Accumulate ? cRow[j + q] + dots[q] : dots[q];
+                    }
+                }
+                var aRow = new ReadOnlySpan<float>(a, k);
+                for (; j < width; j++)
                 {
                     float dot = TensorPrimitives.Dot(aRow, new ReadOnlySpan<float>(_g.B + (long)(j0 + j) * _g.Bcs, k));
                     cRow[j] = _g.Accumulate ? cRow[j] + dot : dot;
@@ -70,5 +85,49 @@ public static partial class MatMul
             if (_g.Accumulate) TensorPrimitives.Add(c, acc, c);
             else acc.CopyTo(c);
         }
+    }
+
+    /// <summary>dots[q] = Σ_p a[p]·b[q·ldb + p], q = 0..3: one A load and four FMAs per 16 floats of k.</summary>
+    private static unsafe void Dot4x512(float* a, float* b, int ldb, int k, float* dots)
+    {
+        float* b1 = b + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+        Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        int p = 0;
+        for (; p + 16 <= k; p += 16)
+        {
+            var va = Vector512.Load(a + p);
+            s0 = Vector512.FusedMultiplyAdd(va, Vector512.Load(b + p), s0);
+            s1 = Vector512.FusedMultiplyAdd(va, Vector512.Load(b1 + p), s1);
+            s2 = Vector512.FusedMultiplyAdd(va, Vector512.Load(b2 + p), s2);
+            s3 = Vector512.FusedMultiplyAdd(va, Vector512.Load(b3 + p), s3);
+        }
+        float d0 = Vector512.Sum(s0), d1 = Vector512.Sum(s1), d2 = Vector512.Sum(s2), d3 = Vector512.Sum(s3);
+        for (; p < k; p++)
+        {
+            d0 += a[p] * b[p]; d1 += a[p] * b1[p]; d2 += a[p] * b2[p]; d3 += a[p] * b3[p];
+        }
+        dots[0] = d0; dots[1] = d1; dots[2] = d2; dots[3] = d3;
+    }
+
+    /// <summary>As <see cref="Dot4x512"/> with 256-bit vectors (AVX2).</summary>
+    private static unsafe void Dot4x256(float* a, float* b, int ldb, int k, float* dots)
+    {
+        float* b1 = b + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        int p = 0;
+        for (; p + 8 <= k; p += 8)
+        {
+            var va = Vector256.Load(a + p);
+            s0 = Vector256.MultiplyAddEstimate(va, Vector256.Load(b + p), s0);
+            s1 = Vector256.MultiplyAddEstimate(va, Vector256.Load(b1 + p), s1);
+            s2 = Vector256.MultiplyAddEstimate(va, Vector256.Load(b2 + p), s2);
+            s3 = Vector256.MultiplyAddEstimate(va, Vector256.Load(b3 + p), s3);
+        }
+        float d0 = Vector256.Sum(s0), d1 = Vector256.Sum(s1), d2 = Vector256.Sum(s2), d3 = Vector256.Sum(s3);
+        for (; p < k; p++)
+        {
+            d0 += a[p] * b[p]; d1 += a[p] * b1[p]; d2 += a[p] * b2[p]; d3 += a[p] * b3[p];
+        }
+        dots[0] = d0; dots[1] = d1; dots[2] = d2; dots[3] = d3;
     }
 }

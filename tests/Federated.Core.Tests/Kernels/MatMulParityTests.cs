@@ -70,6 +70,9 @@ public class MatMulParityTests
         foreach (var op in new[] { GemmOp.ABt, GemmOp.AB, GemmOp.AtB })
             AssertMatches(op, m, 53, n, accumulate: (m + n) % 2 == 0, threads: 1, isa, seed: m * 31 + n, GemmPath.Packed);
         AssertMatches(GemmOp.ABt, 70, 300, 140, accumulate: false, threads: 2, isa, seed: 5, GemmPath.Packed);
+        foreach (int k in new[] { 1, 7, 8, 15, 16, 17, 33, 100 })
+        foreach (int n in new[] { 1, 3, 4, 5, 9 })
+            AssertMatches(GemmOp.ABt, 3, k, n, accumulate: n % 2 == 0, threads: 1, isa, seed: k * 7 + n, GemmPath.Small);
     }
 
     [Fact]
