@@ -5,7 +5,7 @@ namespace Federated.Core.Models;
 
 public sealed partial class CausalLm
 {
-    private int _threads = Environment.ProcessorCount;
+    private int _threads = Kernels.EngineThreads.Count;
     private AttentionCall _call;
     private Action<int>? _forwardChunk, _backwardItem;
 

@@ -32,4 +32,10 @@ public interface ICausalLm : IDisposable
 
     /// <summary>Sets every gradient (base and adapter) to zero.</summary>
     void ZeroGrad();
+
+    /// <summary>
+    /// Zeroth-order perturbation in place: w[t] += scale·z(seed, t) for each listed tensor, z from the seed protocol
+    /// (docs/seed-protocol.md), never stored. A backend must produce the same bits as <c>SeedNormal</c>.
+    /// </summary>
+    void Perturb(ulong seed, float scale, ReadOnlySpan<Seeds.SeedTensor> tensors);
 }

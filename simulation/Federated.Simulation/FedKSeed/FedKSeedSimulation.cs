@@ -47,6 +47,7 @@ public sealed class FedKSeedSimulation
         options.Validate();
         _options = options;
         _model = CausalLm.Load(options.ModelDirectory);
+        _model.KeepActivationsForBackward = false; // zeroth-order: inference memory only
         var tokenizer = HfTokenizer.Load(options.ModelDirectory);
         _encoder = new ExampleEncoder(tokenizer, Math.Min(options.MaxLength, _model.Config.MaxPositions));
         var train = BuiltinDataset.LoadByName(options.Data, DataSplit.Train).Records;
@@ -140,7 +141,7 @@ public sealed class FedKSeedSimulation
     {
         var deltas = new SeedScalar[delta.SeedIndices.Length];
         for (int i = 0; i < deltas.Length; i++) deltas[i] = new SeedScalar((int)delta.SeedIndices[i], delta.ScalarDeltas[i]);
-        SeedPerturbation.Replay(_model.Parameters, _trainable, _seedPool, deltas, learningRate);
+        SeedPerturbation.Replay(_model, _trainable, _seedPool, deltas, learningRate);
     }
 
     /// <summary>Serialized size of the client's sync: the ModelChunk carrying ΔH since its version.</summary>
