@@ -12,6 +12,8 @@ public sealed partial class CausalLm
     public void Backward()
     {
         if (!_hasLoss || !_logitsValid) throw new InvalidOperationException("Backward needs a Forward followed by Loss (or ForwardLoss).");
+        if (!_activationsRetained)
+            throw new InvalidOperationException("Backward needs the activations of every layer: set KeepActivationsForBackward = true before the forward.");
         bool baseGrads = TrainBaseWeights;
         if (baseGrads) EnableGradients();
         var c = Config;

@@ -27,15 +27,30 @@ public sealed partial class CausalLm
         : throw new InvalidOperationException("No logits: run Forward first (Backward consumes them).");
 
     /// <summary>
+    /// Whether Forward keeps every layer's activations so that <see cref="Backward"/> can run (default true).
+    /// Set false for inference and zeroth-order training: all layers then share one layer's activation slots, so memory
+    /// is that of one block (the attention probabilities alone are batch·heads·seqLen² floats per retained layer).
+    /// </summary>
+    public bool KeepActivationsForBackward
+    {
+        get => _keepActivations;
+        set { if (value != _keepActivations) { _keepActivations = value; _layoutBatch = -1; } }
+    }
+
+    private bool _keepActivations = true, _layoutShared, _activationsRetained;
+
+    /// <summary>
     /// Sizes the activation arena for [batchSize, seqLen] (grows only; a smaller shape reuses the arena without allocating).
     /// Call once with the largest shape to keep later calls allocation-free.
     /// </summary>
-    public void EnsureCapacity(int batchSize, int seqLen)
+    public void EnsureCapacity(int batchSize, int seqLen) => Layout(batchSize, seqLen, !_keepActivations);
+
+    private void Layout(int batchSize, int seqLen, bool shared)
     {
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), $"Batch size must be positive, got {batchSize}.");
         if (seqLen <= 0 || seqLen > Config.MaxPositions)
             throw new ArgumentOutOfRangeException(nameof(seqLen), $"Sequence length {seqLen} must be in 1..{Config.MaxPositions} (the model's context length).");
-        if (batchSize == _layoutBatch && seqLen == _layoutSeq) return;
+        if (batchSize == _layoutBatch && seqLen == _layoutSeq && shared == _layoutShared) return;
         var c = Config;
         int n = batchSize * seqLen, d = c.Dim, hd = c.HeadDim, h = c.HeadCount, kv = c.KvHeadCount, f = c.FfnDim;
         int qDim = h * hd, kvDim = kv * hd;
@@ -47,8 +62,16 @@ public sealed partial class CausalLm
             if (cursor > Array.MaxLength) throw new InvalidOperationException($"Activations for batch {batchSize} × seqLen {seqLen} exceed one arena.");
             return (int)at;
         }
-        foreach (var layer in _layers)
+        for (int l = 0; l < _layers.Length; l++)
         {
+            var layer = _layers[l];
+            if (shared && l > 0)
+            {
+                // Inference: every block reads and writes the first block's slots (its output overwrites its input
+                // only after the input's last use).
+                layer.CopyOffsetsFrom(_layers[0]);
+                continue;
+            }
             layer.ResIn = Take((long)n * d);
             layer.H1 = Take((long)n * d);
             layer.N1a = Take(n);
@@ -65,12 +88,12 @@ public sealed partial class CausalLm
             layer.MlpA = Take((long)n * f);
             layer.MlpB = c.IsLlamaFamily ? Take((long)n * f) : 0;
             layer.Act = Take((long)n * f);
-            foreach (var lin in LayerLinears(layer))
+            foreach (var lin in layer.Linears)
                 if (lin.Lora is { } lora) lin.LoraU = Take((long)n * lora.Rank);
         }
         var s = _scratch;
         int flatWidth = c.IsLlamaFamily ? qDim + 2 * kvDim : 3 * d;
-        s.ResOut = Take((long)n * d);
+        s.ResOut = shared ? _layers[0].ResIn : Take((long)n * d);
         s.HFinal = Take((long)n * d);
         s.NFa = Take(n);
         s.NFb = Take(n);
@@ -79,26 +102,27 @@ public sealed partial class CausalLm
         s.Flat = Take((long)n * flatWidth);
         s.Tmp = Take((long)n * d);
         s.HeadOut = Take((long)n * qDim);
-        s.DRes = Take((long)n * d);
-        s.DH = Take((long)n * d);
-        s.DFlat = Take((long)n * flatWidth);
-        s.DAtt = Take((long)n * qDim);
-        s.DHeadOut = Take((long)seqLen * qDim);
-        s.DQh = Take((long)seqLen * qDim);
-        s.DKh = Take((long)seqLen * kvDim);
-        s.DVh = Take((long)seqLen * kvDim);
-        s.DMlpA = Take((long)n * f);
-        s.DMlpB = Take((long)n * f);
-        s.DAct = Take((long)n * f);
-        s.DS = Take((long)seqLen * seqLen);
+        int nb = shared ? 0 : n, tb = shared ? 0 : seqLen; // backward-only buffers are empty in inference layout
+        s.DRes = Take((long)nb * d);
+        s.DH = Take((long)nb * d);
+        s.DFlat = Take((long)nb * flatWidth);
+        s.DAtt = Take((long)nb * qDim);
+        s.DHeadOut = Take((long)tb * qDim);
+        s.DQh = Take((long)tb * qDim);
+        s.DKh = Take((long)tb * kvDim);
+        s.DVh = Take((long)tb * kvDim);
+        s.DMlpA = Take((long)nb * f);
+        s.DMlpB = Take((long)nb * f);
+        s.DAct = Take((long)nb * f);
+        s.DS = Take((long)tb * seqLen);
         s.NormScratch = Take(2L * d);
-        int maxRank = _lora?.Modules.Max(m => m.Rank) ?? 0;
-        s.LoraScratch = Take((long)n * maxRank);
+        s.LoraScratch = Take((long)nb * _maxLoraRank);
         s.CeScratch = Take(c.VocabSize);
         if (_acts.Length < cursor) _acts = new float[cursor];
         if (_ids.Length < n) { _ids = new int[n]; _targets = new int[n]; }
         _layoutBatch = batchSize;
         _layoutSeq = seqLen;
+        _layoutShared = shared;
         _logitsValid = false;
         _hasLoss = false;
     }
@@ -109,6 +133,7 @@ public sealed partial class CausalLm
         if (inputIds.Length != batchSize * seqLen)
             throw new ArgumentException($"inputIds has {inputIds.Length} ids, expected batchSize {batchSize} × seqLen {seqLen}.", nameof(inputIds));
         EnsureCapacity(batchSize, seqLen);
+        _activationsRetained = !_layoutShared;
         _batch = batchSize;
         _seqLen = seqLen;
         _hasLoss = false;
@@ -180,7 +205,7 @@ public sealed partial class CausalLm
         if (start + tq > cache.Capacity)
             throw new ArgumentException($"{start + tq} positions exceed the KV cache capacity of {cache.Capacity}.", nameof(tokens));
         if (lastLogits.Length != Config.VocabSize) throw new ArgumentException($"lastLogits must hold {Config.VocabSize} floats.", nameof(lastLogits));
-        EnsureCapacity(1, tq);
+        Layout(1, tq, shared: true);
         _logitsValid = false;
         _hasLoss = false;
         var acts = _acts.AsSpan();
@@ -298,16 +323,5 @@ public sealed partial class CausalLm
         }
         L.Down.Forward(act, tmp, n, acts);
         TensorPrimitives.Add(mid, tmp, output);
-    }
-
-    private static IEnumerable<Linear> LayerLinears(Layer L)
-    {
-        yield return L.Q;
-        if (L.K is not null) yield return L.K;
-        if (L.V is not null) yield return L.V;
-        yield return L.O;
-        if (L.Gate is not null) yield return L.Gate;
-        yield return L.Up;
-        yield return L.Down;
     }
 }

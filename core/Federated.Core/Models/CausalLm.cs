@@ -31,6 +31,7 @@ public sealed partial class CausalLm : ICausalLm
     private readonly float[] _ropeCos = [];
     private readonly float[] _ropeSin = [];
     private LoraAdapter? _lora;
+    private int _maxLoraRank;
     private int _weightCursor;
 
     /// <summary>Creates a model with all weights zero (use <see cref="Load"/> for a checkpoint).</summary>
@@ -58,6 +59,7 @@ public sealed partial class CausalLm : ICausalLm
                     Up = AddLinear(p + "mlp.up_proj", d, f, false),
                     Down = AddLinear(p + "mlp.down_proj", f, d, false),
                 };
+                layer.Linears = [layer.Q, layer.K!, layer.V!, layer.O, layer.Gate!, layer.Up, layer.Down];
                 layer.Norm1Weight = Add(p + "input_layernorm.weight", d);
                 layer.Norm2Weight = Add(p + "post_attention_layernorm.weight", d);
                 _layers[i] = layer;
@@ -85,6 +87,7 @@ public sealed partial class CausalLm : ICausalLm
                 layer.Norm2Bias = Add(p + "ln_2.bias", d);
                 layer.Up = AddConv1D(p + "mlp.c_fc", d, f);
                 layer.Down = AddConv1D(p + "mlp.c_proj", f, d);
+                layer.Linears = [layer.Q, layer.O, layer.Up, layer.Down];
                 _layers[i] = layer;
             }
             _finalNormWeight = Add("transformer.ln_f.weight", d);
@@ -180,6 +183,7 @@ public sealed partial class CausalLm : ICausalLm
         }
         foreach (var m in adapter.Modules) _linears[m.ModulePath].Lora = m;
         _lora = adapter;
+        _maxLoraRank = adapter.Modules.Count == 0 ? 0 : adapter.Modules.Max(m => m.Rank);
         _layoutBatch = -1;
     }
 
@@ -188,6 +192,7 @@ public sealed partial class CausalLm : ICausalLm
     {
         foreach (var lin in _linears.Values) lin.Lora = null;
         _lora = null;
+        _maxLoraRank = 0;
         _layoutBatch = -1;
     }
 
@@ -235,7 +240,16 @@ public sealed partial class CausalLm : ICausalLm
         // LLaMA: Q, K, V, O, Gate, Up, Down. GPT-2: Q = c_attn (fused qkv), O = attn.c_proj, Up = c_fc, Down = mlp.c_proj.
         public Linear Q = null!, O = null!, Up = null!, Down = null!;
         public Linear? K, V, Gate;
+        /// <summary>Every projection of the block (fixed after construction).</summary>
+        public Linear[] Linears = [];
         // activation offsets
         public int ResIn, H1, N1a, N1b, Qh, Kh, Vh, P, AttOut, ResMid, H2, N2a, N2b, MlpA, MlpB, Act;
+
+        public void CopyOffsetsFrom(Layer o)
+        {
+            (ResIn, H1, N1a, N1b, Qh, Kh, Vh, P) = (o.ResIn, o.H1, o.N1a, o.N1b, o.Qh, o.Kh, o.Vh, o.P);
+            (AttOut, ResMid, H2, N2a, N2b, MlpA, MlpB, Act) = (o.AttOut, o.ResMid, o.H2, o.N2a, o.N2b, o.MlpA, o.MlpB, o.Act);
+            for (int i = 0; i < Linears.Length; i++) Linears[i].LoraU = o.Linears[i].LoraU;
+        }
     }
 }

@@ -12,6 +12,9 @@ public interface ICausalLm : IDisposable
     /// <summary>Trainable base parameters in Hugging Face named_parameters() order (a tied embedding appears once).</summary>
     IReadOnlyList<ParameterTensor> Parameters { get; }
 
+    /// <summary>False for inference / zeroth-order steps: layers share one activation slot and Backward is refused.</summary>
+    bool KeepActivationsForBackward { get; set; }
+
     /// <summary>Runs the model on input ids [batchSize, seqLen]; <see cref="Logits"/> then holds [batchSize, seqLen, vocab].</summary>
     void Forward(ReadOnlySpan<int> inputIds, int batchSize, int seqLen);
 

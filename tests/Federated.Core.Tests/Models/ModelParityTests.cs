@@ -78,6 +78,7 @@ public sealed class ModelParityTests
     {
         // Arrange: w ± eps·z computed in float32 as fl(w + fl(eps·z)), z shipped in the reference.
         using var lm = CausalLm.Load(Fixtures.Path(model));
+        lm.KeepActivationsForBackward = false; // a ZO step needs inference memory only
         using var reference = SafeTensorsFile.Open(Fixtures.Path(model, "reference.safetensors"));
         var ids = reference.ReadInt32("batch.input_ids");
         float eps = reference.ReadFloat32("zo.eps")[0];
@@ -102,6 +103,27 @@ public sealed class ModelParityTests
         // Assert
         TensorAssert.Close(reference.ReadFloat32("zo.loss_plus"), [plus], 0, 1e-5, "zo.loss_plus");
         TensorAssert.Close(reference.ReadFloat32("zo.loss_minus"), [minus], 0, 1e-5, "zo.loss_minus");
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Forward_InferenceLayout_SameLogitsAndBackwardRefused(string model)
+    {
+        // Arrange
+        using var lm = CausalLm.Load(Fixtures.Path(model));
+        using var reference = SafeTensorsFile.Open(Fixtures.Path(model, "reference.safetensors"));
+        var ids = reference.ReadInt32("batch.input_ids");
+        lm.ForwardLoss(ids, 2, 24);
+        var retained = lm.Logits.ToArray();
+
+        // Act
+        lm.KeepActivationsForBackward = false;
+        lm.ForwardLoss(ids, 2, 24);
+
+        // Assert
+        Assert.Equal(retained, lm.Logits.ToArray());
+        var e = Assert.Throws<InvalidOperationException>(lm.Backward);
+        Assert.Contains("KeepActivationsForBackward", e.Message);
     }
 
     [Theory]
