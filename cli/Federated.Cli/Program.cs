@@ -8,4 +8,6 @@ root.Subcommands.Add(VersionCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(PartitionCommand.Create());
+root.Subcommands.Add(PretrainCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
 return CliRunner.Run(root, args);
