@@ -112,7 +112,7 @@ public sealed class PretrainCorpus
     {
         Directory.CreateDirectory(directory);
         File.WriteAllText(Path.Combine(directory, "tokenizer.json"), tokenizerJson);
-        var options = new JsonSerializerOptions { WriteIndented = true };
+        var options = new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
         File.WriteAllText(Path.Combine(directory, "tokenizer_config.json"), JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["tokenizer_class"] = "PreTrainedTokenizerFast",
