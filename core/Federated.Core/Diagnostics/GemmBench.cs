@@ -43,7 +43,7 @@ public static class GemmBench
             "AtB" => GemmOp.AtB,
             _ => throw new ArgumentException($"Unknown GEMM op '{op}'; expected ABt, AB or AtB.", nameof(op)),
         };
-        var rng = new Random(1234);
+        var rng = new System.Random(1234);
         var a = new float[(long)m * k];
         var b = new float[(long)k * n];
         var c = new float[(long)m * n];
