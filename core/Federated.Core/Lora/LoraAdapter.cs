@@ -23,6 +23,9 @@ public sealed class LoraModule
     public float Scaling { get; }
     /// <summary>The base projection stores its weight [in, out] (GPT-2 Conv1D).</summary>
     public bool Conv1D { get; }
+
+    /// <summary>FFA-LoRA: backward skips dA (saves rows·r·in multiply-adds per projection); set through <see cref="LoraAdapter.FreezeA"/>.</summary>
+    public bool FreezeA { get; internal set; }
 }
 
 /// <summary>
@@ -73,6 +76,22 @@ public sealed class LoraAdapter
 
     /// <summary>All adapter gradients, same layout as <see cref="Weights"/>.</summary>
     public Span<float> Gradients => _grads;
+
+    /// <summary>
+    /// FFA-LoRA (Sun et al., arXiv 2403.12313): when true, backward computes no gradient for any lora_A (it stays zero),
+    /// so only B trains. dX still flows through A. Default false.
+    /// </summary>
+    public bool FreezeA
+    {
+        get => _freezeA;
+        set
+        {
+            _freezeA = value;
+            foreach (var m in _modules) m.FreezeA = value;
+        }
+    }
+
+    private bool _freezeA;
 
     /// <summary>Sets the adapter gradients to zero.</summary>
     public void ZeroGrad() => Array.Clear(_grads);
