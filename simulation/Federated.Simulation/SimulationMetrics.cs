@@ -29,6 +29,10 @@ public sealed record RoundMetrics(
 public sealed record ModelQuality(double EvalLoss, double? RougeL, double? Accuracy);
 
 /// <summary>summary.json and `simulate --json`.</summary>
+/// <param name="BytesUpPerClientRound">Mean serialized ClientUpdate size per client per round, bytes (headers included).</param>
+/// <param name="Fp32UpdateBytes">The same update uncompressed: 4 bytes per element sent (ComPEFT; null for FedKSeed).</param>
+/// <param name="UplinkCompression">Fp32UpdateBytes / BytesUpPerClientRound (null for FedKSeed).</param>
+/// <param name="Artifacts">Files or folders written besides metrics and plots (e.g. the global adapter).</param>
 public sealed record SimulationSummary(
     string Method,
     int Rounds,
@@ -39,4 +43,7 @@ public sealed record SimulationSummary(
     double BytesUpPerClientRound,
     double BytesDownPerClientRound,
     double WallS,
-    string OutDir);
+    string OutDir,
+    long? Fp32UpdateBytes = null,
+    double? UplinkCompression = null,
+    IReadOnlyList<string>? Artifacts = null);

@@ -63,7 +63,7 @@ internal sealed class Linear
 
     /// <summary>
     /// Given dY [rows, out]: dX [rows, in] (overwritten, or added when accumulateDx); with baseGrads dW += and db +=
-    /// (Linear: dW = dYᵀ x; Conv1D: dW = xᵀ dY); with LoRA dB += dYᵀ u and dA += (s·dY B)ᵀ x, dX += (s·dY B) A.
+    /// (Linear: dW = dYᵀ x; Conv1D: dW = xᵀ dY); with LoRA dB += dYᵀ u and dA += (s·dY B)ᵀ x (skipped when A is frozen), dX += (s·dY B) A.
     /// loraScratch holds at least rows·r floats.
     /// </summary>
     public void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dY, Span<float> dX, bool accumulateDx, int rows, bool baseGrads,

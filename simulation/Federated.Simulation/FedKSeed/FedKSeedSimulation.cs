@@ -26,7 +26,7 @@ namespace Federated.Simulation.FedKSeed;
 /// Determinism: every random choice is an owned SplitMix64 stream of (run seed, round, client), and the engine and the
 /// seed protocol are thread-count invariant, so metrics.jsonl is identical across runs and --threads values.
 /// </summary>
-public sealed class FedKSeedSimulation
+public sealed class FedKSeedSimulation : ISimulation
 {
     private readonly FedKSeedSimulationOptions _options;
     private readonly CausalLm _model;
@@ -71,6 +71,18 @@ public sealed class FedKSeedSimulation
 
     /// <summary>Parameters the run trains (elements).</summary>
     public long TrainableElements => _trainable.ElementCount;
+
+    /// <inheritdoc />
+    public SimulationShape Shape => new("fedkseed",
+        $"FedKSeed · {_options.Clients} clients, {_options.ClientsPerRound} per round, {_options.Rounds} rounds, K={_options.Seeds}, " +
+        $"τ={_options.LocalSteps}, ε={_options.Epsilon:G3}, η={_options.LearningRate:G3}, partition {_options.Partition}",
+        _options.Clients, _options.ClientsPerRound, _options.Rounds, _options.Partition, _options.GenerationExamples);
+
+    /// <inheritdoc />
+    public long? Fp32UpdateBytes => null;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> SaveArtifacts(string outDir) => [];
 
     /// <summary>The global model after the rounds run so far (the working model holds it between rounds).</summary>
     public CausalLm GlobalModel { get { RestoreGlobal(); return _model; } }

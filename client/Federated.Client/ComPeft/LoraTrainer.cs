@@ -1,0 +1,147 @@
+using Federated.Core.Generation;
+using Federated.Core.Lora;
+using Federated.Core.Models;
+using Federated.Core.Optim;
+using Federated.Data.Training;
+
+namespace Federated.Client.ComPeft;
+
+/// <summary>Local first-order LoRA training of one ComPEFT round (docs/compeft.md §1).</summary>
+public sealed record LoraTrainerOptions
+{
+    /// <summary>τ, optimizer steps per round. Default 20.</summary>
+    public int LocalSteps { get; init; } = 20;
+
+    /// <summary>B, examples per step (drawn with replacement from the client's shard). Default 4.</summary>
+    public int BatchSize { get; init; } = 4;
+
+    /// <summary>AdamW learning rate. Default 1e-3.</summary>
+    public float LearningRate { get; init; } = 1e-3f;
+
+    /// <summary>AdamW decoupled weight decay. Default 0 (so Δ is the data's pull only).</summary>
+    public float WeightDecay { get; init; }
+
+    /// <summary>Global-norm gradient clipping before each step; 0 = off. Default 1.</summary>
+    public double MaxGradNorm { get; init; } = 1.0;
+
+    /// <summary>FFA-LoRA: A stays at its shared initialisation, only B trains. Default true.</summary>
+    public bool FreezeA { get; init; } = true;
+
+    public void Validate()
+    {
+        if (LocalSteps < 1) throw new ArgumentOutOfRangeException(nameof(LocalSteps), LocalSteps, "LocalSteps (τ) must be at least 1.");
+        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1.");
+        if (!(LearningRate > 0) || !float.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be finite and > 0.");
+        if (!(WeightDecay >= 0) || !float.IsFinite(WeightDecay)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be finite and ≥ 0.");
+        if (!(MaxGradNorm >= 0) || !double.IsFinite(MaxGradNorm)) throw new ArgumentOutOfRangeException(nameof(MaxGradNorm), MaxGradNorm, "MaxGradNorm must be finite and ≥ 0 (0 = off).");
+    }
+}
+
+/// <summary>A client's round: Δ = adapter after − adapter at round start (flattened in the layout's order), and the
+/// mean training loss of its steps.</summary>
+public sealed record LoraLocalResult(float[] Delta, double MeanLoss, int Steps);
+
+/// <summary>
+/// The client side of a ComPEFT round: from the round's global adapter, τ AdamW steps of LoRA on the client's examples
+/// (batches of B, response-only loss via <see cref="TokenizedExample.LossMask"/>, right-padded, padding masked), with a
+/// fresh optimizer state every round, then Δ = θ_end − θ_start over the trainable tensors. The base weights are never
+/// touched (<see cref="CausalLm.TrainBaseWeights"/> = false; only adapter gradients exist). With FFA-LoRA the adapter's
+/// A is frozen (<see cref="LoraAdapter.TrainA"/> = false: no dA, not in the optimizer) and Δ holds B only.
+/// Batches come from an owned SplitMix64 stream keyed by (client stream seed, round), so a run is reproducible and the
+/// client keeps no state between rounds. Time: τ·(forward + backward) of B sequences; the optimizer is O(n).
+/// </summary>
+public sealed class LoraTrainer
+{
+    private readonly CausalLm _model;
+    private readonly LoraTrainerOptions _options;
+
+    public LoraTrainer(CausalLm model, LoraTrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _model = model;
+        _options = options;
+    }
+
+    public LoraTrainerOptions Options => _options;
+
+    /// <summary>
+    /// Trains <paramref name="adapter"/> in place (it must hold the round's global adapter) and returns Δ. The adapter
+    /// is attached to the model and stays attached. <paramref name="layout"/> must be the layout of this adapter with
+    /// the same FreezeA as the options.
+    /// </summary>
+    public LoraLocalResult Train(LoraAdapter adapter, LoraUpdateLayout layout, IReadOnlyList<TokenizedExample> shard, ulong clientStreamSeed, long round)
+    {
+        ArgumentNullException.ThrowIfNull(adapter);
+        ArgumentNullException.ThrowIfNull(layout);
+        if (shard.Count == 0) throw new ArgumentException("The client has no training examples.", nameof(shard));
+        if (layout.FreezeA != _options.FreezeA)
+            throw new ArgumentException($"The update layout has FreezeA = {layout.FreezeA} but the trainer has {_options.FreezeA}.", nameof(layout));
+
+        adapter.TrainA = !_options.FreezeA;
+        if (!ReferenceEquals(_model.Adapter, adapter)) _model.AttachAdapter(adapter);
+        _model.TrainBaseWeights = false;
+        _model.KeepActivationsForBackward = true;
+
+        var start = new float[layout.ElementCount];
+        layout.Gather(adapter, start);
+        var trainable = layout.Tensors(adapter).ToArray();
+        var optimizer = new AdamW(trainable, new AdamWOptions { LearningRate = _options.LearningRate, WeightDecay = _options.WeightDecay });
+
+        var random = new SplitMix64(StreamSeed(clientStreamSeed, round));
+        int batchSize = _options.BatchSize;
+        var batch = new TokenizedExample[batchSize];
+        int[] ids = [];
+        bool[] mask = [];
+        double lossSum = 0;
+        for (int step = 0; step < _options.LocalSteps; step++)
+        {
+            int seqLen = 0;
+            for (int b = 0; b < batchSize; b++)
+            {
+                batch[b] = shard[(int)(random.NextDouble() * shard.Count)];
+                seqLen = Math.Max(seqLen, batch[b].Ids.Length);
+            }
+            if (ids.Length < batchSize * seqLen) { ids = new int[batchSize * seqLen]; mask = new bool[batchSize * seqLen]; }
+            Pack(batch, seqLen, ids, mask);
+
+            _model.ZeroGrad();
+            float loss = _model.ForwardLoss(ids.AsSpan(0, batchSize * seqLen), batchSize, seqLen, mask.AsSpan(0, batchSize * seqLen));
+            if (!float.IsFinite(loss))
+                throw new InvalidOperationException($"Round {round}: the training loss became {loss} at step {step}; lower --lr.");
+            _model.Backward();
+            if (_options.MaxGradNorm > 0) GradientClipping.ClipByGlobalNorm(trainable, _options.MaxGradNorm);
+            optimizer.Step();
+            lossSum += loss;
+        }
+
+        var delta = new float[layout.ElementCount];
+        layout.Gather(adapter, delta);
+        System.Numerics.Tensors.TensorPrimitives.Subtract(delta, start, delta);
+        return new LoraLocalResult(delta, lossSum / _options.LocalSteps, _options.LocalSteps);
+    }
+
+    /// <summary>Right-pads the batch to seqLen: ids [B, T] (padding id 0), mask [B, T] = the examples' loss masks, false on padding.
+    /// Causal attention means right padding never changes the real tokens' logits.</summary>
+    internal static void Pack(ReadOnlySpan<TokenizedExample> batch, int seqLen, Span<int> ids, Span<bool> mask)
+    {
+        for (int b = 0; b < batch.Length; b++)
+        {
+            var e = batch[b];
+            var rowIds = ids.Slice(b * seqLen, seqLen);
+            var rowMask = mask.Slice(b * seqLen, seqLen);
+            rowIds.Clear();
+            rowMask.Clear();
+            e.Ids.CopyTo(rowIds);
+            e.LossMask.CopyTo(rowMask);
+        }
+    }
+
+    /// <summary>The per-(client, round) stream seed (same mixing as FedKSeed's, so streams never overlap in practice).</summary>
+    public static ulong StreamSeed(ulong clientStreamSeed, long round)
+    {
+        var mix = new SplitMix64(clientStreamSeed ^ ((ulong)round * 0xD1B54A32D192ED03UL));
+        return mix.NextUInt64();
+    }
+}

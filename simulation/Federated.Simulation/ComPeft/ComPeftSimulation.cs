@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Federated.Client.ComPeft;
+using Federated.Core.Generation;
+using Federated.Core.Lora;
+using Federated.Core.Models;
+using Federated.Core.Tokenization;
+using Federated.Data;
+using Federated.Data.Evaluation;
+using Federated.Data.Partitioning;
+using Federated.Data.Training;
+using Federated.Protocol.V1;
+using Federated.Server.Domain;
+using Federated.Server.Strategies;
+using Google.Protobuf;
+
+namespace Federated.Simulation.ComPeft;
+
+/// <summary>
+/// ComPEFT with N clients in one process, through the real pieces: the client's <see cref="LoraTrainer"/> and
+/// <see cref="ComPeftUpdateEncoder"/>, the server's <see cref="ComPeftStrategy"/> (validation, mean/TIES merge,
+/// change since a version), exchanging real protobuf messages whose serialized sizes are the bytes reported.
+/// The base model is never modified: the global state is one LoRA adapter (<see cref="GlobalAdapter"/>); a working
+/// adapter is reset to it before each client trains. Memory: model + 2 adapters (+ one residual per client that has
+/// trained, with error feedback). Determinism: every random choice is an owned SplitMix64 stream of (seed, round,
+/// client), and the engine is thread-count invariant, so metrics.jsonl is identical across runs and --threads.
+/// </summary>
+public sealed class ComPeftSimulation : ISimulation
+{
+    private readonly ComPeftSimulationOptions _options;
+    private readonly CausalLm _model;
+    private readonly ExampleEncoder _encoder;
+    private readonly TokenizedExample[] _train;
+    private readonly IReadOnlyList<int[]> _shards;
+    private readonly IReadOnlyList<InstructionExample> _eval;
+    private readonly LoraAdapter _global;
+    private readonly LoraAdapter _work;
+    private readonly LoraUpdateLayout _layout;
+    private readonly LoraTrainer _trainer;
+    private readonly ComPeftCompressionOptions _compression;
+    private readonly ComPeftStrategy _strategy;
+    private readonly long[] _clientVersion;
+    private readonly Dictionary<int, float[]> _residuals = [];
+    private readonly TensorExtent[] _extents;
+
+    /// <summary>Loads the model, data and partition and creates the shared initial adapter; nothing is trained yet.</summary>
+    public ComPeftSimulation(ComPeftSimulationOptions options)
+    {
+        options.Validate();
+        _options = options;
+        _model = CausalLm.Load(options.ModelDirectory);
+        var tokenizer = HfTokenizer.Load(options.ModelDirectory);
+        _encoder = new ExampleEncoder(tokenizer, Math.Min(options.MaxLength, _model.Config.MaxPositions));
+        var train = BuiltinDataset.LoadByName(options.Data, DataSplit.Train).Records;
+        _eval = BuiltinDataset.LoadByName(options.EvalData, DataSplit.Validation).Records;
+        var partition = PartitionScheme.Parse(options.Partition).Apply(train.Select(r => r.Category).ToArray(), options.Clients, (int)options.Seed);
+        _shards = partition.Clients;
+        if (_shards.Any(s => s.Length == 0))
+            throw new ArgumentException($"Partition '{options.Partition}' left a client with no examples; use fewer --clients or another scheme.");
+        _train = _encoder.EncodeAll(train);
+
+        var config = new LoraConfig
+        {
+            Rank = options.LoraRank, Alpha = options.LoraAlpha, TargetModules = options.TargetModules,
+            FanInFanOut = _model.Projections.Any(p => p.Conv1D), BaseModelNameOrPath = options.ModelDirectory,
+        };
+        // The shared initial adapter: A from the run seed (identical on every client), B = 0.
+        _global = LoraAdapter.Create(_model, config, options.Seed);
+        _work = LoraAdapter.Create(_model, config, options.Seed);
+        _global.TrainA = _work.TrainA = !options.FreezeA;
+        _layout = LoraUpdateLayout.Create(_global, options.FreezeA);
+        _extents = [.. _layout.Names.Select((name, i) => new TensorExtent { Name = name, ElementCount = (ulong)_layout.TensorLengths[i] })];
+        _trainer = new LoraTrainer(_model, new LoraTrainerOptions
+        {
+            LocalSteps = options.LocalSteps, BatchSize = options.BatchSize, LearningRate = options.LearningRate,
+            MaxGradNorm = options.MaxGradNorm, FreezeA = options.FreezeA,
+        });
+        _compression = new ComPeftCompressionOptions
+        {
+            Density = options.UploadDensity, ScaleFactor = options.ScaleFactor, LeastSquaresScale = options.LeastSquaresScale,
+            ErrorFeedback = options.ErrorFeedback, Uncompressed = options.Uncompressed,
+        };
+        _strategy = new ComPeftStrategy(new ComPeftStrategyOptions
+        {
+            UpdateElementCount = _layout.ElementCount, Rank = options.LoraRank, Alpha = options.LoraAlpha,
+            TargetModules = options.TargetModules, Density = (float)options.UploadDensity, ScaleFactor = (float)(options.ScaleFactor ?? 0),
+            LearningRate = options.LearningRate, LocalSteps = options.LocalSteps, BatchSize = options.BatchSize,
+            FreezeA = options.FreezeA, LoraASeed = options.Seed, LeastSquaresScale = options.LeastSquaresScale,
+            ErrorFeedback = options.ErrorFeedback, Aggregation = options.Aggregation,
+            Ties = new Aggregation.Merging.TiesOptions { Lambda = options.TiesLambda }, DownlinkDensity = (float)options.DownlinkDensity,
+        });
+        _clientVersion = new long[options.Clients];
+    }
+
+    /// <inheritdoc />
+    public SimulationShape Shape => new("compeft",
+        $"ComPEFT · {_options.Clients} clients, {_options.ClientsPerRound} per round, {_options.Rounds} rounds, " +
+        $"{(_options.FreezeA ? "FFA-LoRA" : "LoRA")} r={_options.LoraRank} α={_options.LoraAlpha:G3} [{string.Join(",", _options.TargetModules)}], " +
+        $"τ={_options.LocalSteps}×{_options.BatchSize}, lr={_options.LearningRate:G3}, " +
+        (_compression.IsDense ? "uncompressed" : $"density {_options.Density:G3}{(_options.ErrorFeedback ? " + EF" : "")}") +
+        $", {_options.Aggregation.ToString().ToLowerInvariant()}, partition {_options.Partition}",
+        _options.Clients, _options.ClientsPerRound, _options.Rounds, _options.Partition, _options.GenerationExamples);
+
+    /// <summary>n, elements of one client update (B only with FFA-LoRA).</summary>
+    public long TrainableElements => _layout.ElementCount;
+
+    /// <inheritdoc />
+    public long? Fp32UpdateBytes => 4L * _layout.ElementCount;
+
+    /// <summary>The global adapter after the rounds run so far.</summary>
+    public LoraAdapter GlobalAdapter => _global;
+
+    internal LoraUpdateLayout Layout => _layout;
+    internal IReadOnlyList<int[]> Shards => _shards;
+    internal TokenizedExample[] TrainExamples => _train;
+    internal CausalLm Model => _model;
+
+    /// <inheritdoc />
+    public ModelQuality Evaluate(bool generate, Action<int, int>? progress = null)
+    {
+        _model.AttachAdapter(_global);
+        _model.KeepActivationsForBackward = false;
+        var result = TaskEvaluator.Evaluate(_model, _encoder, _eval, new EvaluationOptions
+        {
+            MaxLossExamples = _options.EvalExamples,
+            MaxGenerationExamples = generate ? _options.GenerationExamples : 0,
+        }, progress);
+        return new ModelQuality(result.Loss, result.RougeL, result.Accuracy);
+    }
+
+    /// <inheritdoc />
+    public RoundMetrics RunRound(long round, Action<int, int>? clientProgress = null)
+    {
+        var clock = Stopwatch.StartNew();
+        long version = _strategy.LatestVersion;
+        var parameters = _strategy.ConfigureRound(round, version);
+        var selected = SelectClients(round);
+        var accepted = new List<AcceptedUpdate>(selected.Length);
+        long bytesUp = 0, bytesDown = 0;
+        double lossSum = 0;
+        for (int i = 0; i < selected.Length; i++)
+        {
+            int client = selected[i];
+            bytesDown += DownlinkBytes(_clientVersion[client]);
+            _clientVersion[client] = version;
+            _global.Weights.CopyTo(_work.Weights);
+            var shard = new ShardView(_train, _shards[client]);
+            var local = _trainer.Train(_work, _layout, shard, ClientStreamSeed(client), round);
+            lossSum += local.MeanLoss;
+            var residual = _options.ErrorFeedback && !_compression.IsDense ? Residual(client) : [];
+            byte[] payload = ComPeftUpdateEncoder.Encode(local.Delta, _compression, residual);
+            var update = new ClientUpdate
+            {
+                FormatVersion = 1, ClientId = ClientId(client), RoundId = (ulong)round, ModelVersion = (ulong)version,
+                SampleCount = (ulong)shard.Count, Compressed = new CompressedUpdate { Payload = ByteString.CopyFrom(payload) },
+            };
+            bytesUp += update.CalculateSize();
+            _strategy.ValidateUpdate(parameters, payload);
+            accepted.Add(new AcceptedUpdate(ClientId(client), round, version, (ulong)shard.Count, payload, [], new Dictionary<string, double>(), DateTimeOffset.UnixEpoch));
+            clientProgress?.Invoke(i + 1, selected.Length);
+        }
+        accepted.Sort(static (a, b) => string.CompareOrdinal(a.ClientId, b.ClientId));
+        var record = new RoundRecord(round, RoundPhase.Aggregating, RoundOutcome.None, version, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, null, [.. accepted.Select(a => a.ClientId)]);
+        var next = _strategy.Aggregate(record, accepted, []);
+        _strategy.Apply(new ModelVersionRecord(version + 1, round, next, DateTimeOffset.UnixEpoch));
+
+        var applyClock = Stopwatch.StartNew();
+        var change = new float[_layout.ElementCount];
+        ComPeftStrategy.AccumulateVersion(_strategy.GetModelDelta(version).Payload, change);
+        _layout.AddTo(_global, change);
+        double applySeconds = applyClock.Elapsed.TotalSeconds;
+
+        double? evalLoss = null;
+        if (round % _options.EvalEvery == 0 || round == _options.Rounds) evalLoss = Evaluate(generate: false).EvalLoss;
+        return new RoundMetrics(round, selected.Length, lossSum / selected.Length, evalLoss, null, null,
+            (double)bytesUp / selected.Length, (double)bytesDown / selected.Length, 0, clock.Elapsed.TotalSeconds, applySeconds);
+    }
+
+    /// <summary>Saves the global adapter as a PEFT adapter in outDir/adapter (loadable by `federated generate --adapter`).</summary>
+    public IReadOnlyList<string> SaveArtifacts(string outDir)
+    {
+        string dir = Path.Combine(outDir, "adapter");
+        _global.Save(dir);
+        return [dir];
+    }
+
+    /// <summary>Serialized size of the client's sync: one ModelChunk carrying the adapter change since its version
+    /// (sha256 and layout included; a deployment splits large payloads into model_chunk_bytes pieces).</summary>
+    private long DownlinkBytes(long sinceVersion)
+    {
+        var payload = _strategy.GetModelDelta(sinceVersion).Payload;
+        if (payload.Length == 0) return 0;
+        var chunk = new ModelChunk
+        {
+            FormatVersion = 1, ModelVersion = (ulong)_strategy.LatestVersion, Kind = ModelPayloadKind.CompressedAdapter,
+            TotalBytes = (ulong)payload.Length, Sha256 = ByteString.CopyFrom(SHA256.HashData(payload)), Offset = 0,
+            Data = ByteString.CopyFrom(payload), Last = true,
+        };
+        chunk.Layout.Add(_extents);
+        return chunk.CalculateSize();
+    }
+
+    private float[] Residual(int client)
+    {
+        if (!_residuals.TryGetValue(client, out var residual))
+            _residuals[client] = residual = new float[_layout.ElementCount];
+        return residual;
+    }
+
+    /// <summary>M distinct clients for the round: a partial Fisher–Yates shuffle from the (seed, round) stream.</summary>
+    private int[] SelectClients(long round)
+    {
+        var order = Enumerable.Range(0, _options.Clients).ToArray();
+        var random = new SplitMix64(LoraTrainer.StreamSeed(_options.Seed, -round));
+        for (int i = 0; i < _options.ClientsPerRound; i++)
+        {
+            int j = i + (int)(random.NextDouble() * (order.Length - i));
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        var selected = order[.._options.ClientsPerRound];
+        Array.Sort(selected);
+        return selected;
+    }
+
+    internal ulong ClientStreamSeed(int client) => LoraTrainer.StreamSeed(_options.Seed, 1_000_000_000L + client);
+
+    private static string ClientId(int client) => $"client-{client:D5}";
+
+    /// <summary>A client's examples as a list view over the shared tokenized set (no copies).</summary>
+    internal sealed class ShardView(TokenizedExample[] all, int[] indices) : IReadOnlyList<TokenizedExample>
+    {
+        public TokenizedExample this[int index] => all[indices[index]];
+        public int Count => indices.Length;
+        public IEnumerator<TokenizedExample> GetEnumerator() => indices.Select(i => all[i]).GetEnumerator();
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+}
