@@ -5,4 +5,6 @@ using Federated.Cli.Commands;
 // `federated <verb>`: the composition root. Each verb is one file in Commands/ with a static Create().
 var root = new RootCommand("Federated: federated fine-tuning of language models (FedKSeed and ComPEFT rounds).");
 root.Subcommands.Add(VersionCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(JoinCommand.Create());
 return CliRunner.Run(root, args);
