@@ -1,0 +1,29 @@
+namespace Federated.Compression.SeedScalar;
+
+/// <summary>
+/// CRC-32 of IEEE 802.3 / zlib / PNG: reflected polynomial 0xEDB88320, initial value and final xor 0xFFFFFFFF.
+/// Check value: CRC32("123456789") = 0xCBF43926. Table-driven, one byte per step (payloads here are ≤ 256 KiB).
+/// </summary>
+internal static class Crc32
+{
+    private static readonly uint[] Table = BuildTable();
+
+    public static uint Compute(ReadOnlySpan<byte> data)
+    {
+        uint crc = 0xFFFFFFFF;
+        foreach (byte b in data) crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        return ~crc;
+    }
+
+    private static uint[] BuildTable()
+    {
+        var table = new uint[256];
+        for (uint n = 0; n < 256; n++)
+        {
+            uint c = n;
+            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
+            table[n] = c;
+        }
+        return table;
+    }
+}
