@@ -201,8 +201,9 @@ public sealed class FederationChannel : IDisposable
     internal static ResiliencePipeline BuildPipeline(FederationChannelOptions options, TimeProvider time, ILogger logger)
     {
         var transient = new PredicateBuilder().Handle<Exception>(IsTransient);
-        return new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions
+        var builder = new ResiliencePipelineBuilder { TimeProvider = time };
+        if (options.MaxRetryAttempts > 0)   // Polly requires ≥ 1; 0 = no retry strategy at all
+            builder.AddRetry(new RetryStrategyOptions
             {
                 ShouldHandle = transient,
                 MaxRetryAttempts = options.MaxRetryAttempts,
@@ -215,7 +216,8 @@ public sealed class FederationChannel : IDisposable
                     ChannelLog.Retrying(logger, args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception?.Message ?? "");
                     return default;
                 },
-            })
+            });
+        return builder
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not BrokenCircuitException && IsTransient(ex)),

@@ -173,8 +173,8 @@ public sealed class FederationCoordinator : IDisposable
             if (update.ModelVersion != round.BaseVersion)
                 throw Refuse(update, FederationException.Precondition(
                     $"model_version {update.ModelVersion} differs from round {round.RoundId}'s model version {round.BaseVersion}."));
-            if (update.SampleCount == 0)
-                throw Refuse(update, FederationException.Invalid("sample_count is 0; it must be at least 1."));
+            if (update.SampleCount is 0 or > int.MaxValue)
+                throw Refuse(update, FederationException.Invalid($"sample_count is {update.SampleCount}; it must be in [1, {int.MaxValue}]."));
             if (update.Metrics.Count > _options.MaxMetrics)
                 throw Refuse(update, FederationException.Invalid($"metrics has {update.Metrics.Count} entries; at most {_options.MaxMetrics} are allowed."));
             foreach (var (key, value) in update.Metrics)
