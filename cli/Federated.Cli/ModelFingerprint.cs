@@ -7,7 +7,7 @@ namespace Federated.Cli;
 
 /// <summary>
 /// The base-model fingerprint of docs/protocol.md §Fingerprint, computed from a Hugging Face model directory:
-/// config_sha256 = SHA-256(config.json bytes); weights_sha256 = SHA-256 over every tensor of every *.safetensors file in
+/// config_sha256 = SHA-256(config.json bytes); weights_sha256 = SHA-256 over every tensor of the model's safetensors files in
 /// ascending ordinal name order of UTF-8(name) ‖ 0x00 ‖ UTF-8(dtype) ‖ 0x00 ‖ u32 LE rank ‖ rank × u64 LE dims ‖ raw
 /// data; sha256 = SHA-256(config_sha256 ‖ weights_sha256). Time: one sequential read of the weights (~1 GB/s).
 /// </summary>
@@ -23,8 +23,7 @@ internal static class ModelFingerprint
         byte[] configSha = SHA256.HashData(File.ReadAllBytes(config));
 
         var tensors = new List<(string Name, string Dtype, ulong[] Shape, string File, long Start, long End)>();
-        var files = Directory.GetFiles(modelDirectory, "*.safetensors").Order(StringComparer.Ordinal).ToArray();
-        if (files.Length == 0) throw new FileNotFoundException($"The model directory {modelDirectory} has no *.safetensors file.");
+        var files = WeightFiles(modelDirectory);
         foreach (var file in files) tensors.AddRange(ReadHeader(file));
         tensors.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
 
@@ -62,6 +61,24 @@ internal static class ModelFingerprint
         byte[] weightsSha = hash.GetHashAndReset();
         byte[] sha = SHA256.HashData([.. configSha, .. weightsSha]);
         return new Result(sha, configSha, weightsSha, Path.GetFileName(Path.GetFullPath(modelDirectory).TrimEnd('/')), parameters);
+    }
+
+    /// <summary>The base weights: the shards named by model.safetensors.index.json, else model.safetensors (other
+    /// *.safetensors files, such as adapters or test references, are not part of the base model).</summary>
+    private static string[] WeightFiles(string modelDirectory)
+    {
+        string index = Path.Combine(modelDirectory, "model.safetensors.index.json");
+        if (File.Exists(index))
+        {
+            using var json = JsonDocument.Parse(File.ReadAllBytes(index));
+            if (!json.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
+                throw new InvalidDataException($"{index} has no weight_map object.");
+            return map.EnumerateObject().Select(p => Path.Combine(modelDirectory, p.Value.GetString() ?? ""))
+                .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        }
+        string single = Path.Combine(modelDirectory, "model.safetensors");
+        if (File.Exists(single)) return [single];
+        throw new FileNotFoundException($"The model directory {modelDirectory} has neither model.safetensors nor model.safetensors.index.json.", single);
     }
 
     private static IEnumerable<(string, string, ulong[], string, long, long)> ReadHeader(string file)
