@@ -13,4 +13,6 @@ root.Subcommands.Add(ScoreCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(PretrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(JoinCommand.Create());
 return CliRunner.Run(root, args);
