@@ -92,7 +92,23 @@ public static partial class MatMul
     {
         float* b1 = b + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
         Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        Vector512<float> t0 = default, t1 = default, t2 = default, t3 = default;
         int p = 0;
+        for (; p + 32 <= k; p += 32)
+        {
+            // Two independent accumulator sets hide the 4-cycle FMA latency.
+            var va = Vector512.Load(a + p);
+            var vb = Vector512.Load(a + p + 16);
+            s0 = Vector512.FusedMultiplyAdd(va, Vector512.Load(b + p), s0);
+            s1 = Vector512.FusedMultiplyAdd(va, Vector512.Load(b1 + p), s1);
+            s2 = Vector512.FusedMultiplyAdd(va, Vector512.Load(b2 + p), s2);
+            s3 = Vector512.FusedMultiplyAdd(va, Vector512.Load(b3 + p), s3);
+            t0 = Vector512.FusedMultiplyAdd(vb, Vector512.Load(b + p + 16), t0);
+            t1 = Vector512.FusedMultiplyAdd(vb, Vector512.Load(b1 + p + 16), t1);
+            t2 = Vector512.FusedMultiplyAdd(vb, Vector512.Load(b2 + p + 16), t2);
+            t3 = Vector512.FusedMultiplyAdd(vb, Vector512.Load(b3 + p + 16), t3);
+        }
+        s0 += t0; s1 += t1; s2 += t2; s3 += t3;
         for (; p + 16 <= k; p += 16)
         {
             var va = Vector512.Load(a + p);
