@@ -8,8 +8,11 @@ public static partial class MatMul
     /// <summary>Output columns per work item of the small path; fixed, so results do not depend on threads.</summary>
     private const int SmallChunk = 256;
 
-    /// <summary>Below this many multiply-adds the small path stays on the calling thread.</summary>
-    private const long SmallParallelWork = 1L << 20;
+    /// <summary>
+    /// Below this many multiply-adds (8M) the small path stays on the calling thread: it is memory bound (decode reads
+    /// each weight once), so a second thread gains little and costs a wake-up.
+    /// </summary>
+    private const long SmallParallelWork = 1L << 23;
 
     [ThreadStatic] private static SmallJob? t_smallJob;
 
