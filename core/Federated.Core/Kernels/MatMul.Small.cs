@@ -8,8 +8,11 @@ public static partial class MatMul
     /// <summary>Output columns per work item of the small path; fixed, so results do not depend on threads.</summary>
     private const int SmallChunk = 256;
 
-    /// <summary>Below this many multiply-adds the small path stays on the calling thread.</summary>
-    private const long SmallParallelWork = 1L << 20;
+    /// <summary>
+    /// Below this many multiply-adds (8M) the small path stays on the calling thread: it is memory bound (decode reads
+    /// each weight once), so a second thread gains little and costs a wake-up.
+    /// </summary>
+    private const long SmallParallelWork = 1L << 23;
 
     [ThreadStatic] private static SmallJob? t_smallJob;
 
@@ -92,7 +95,23 @@ public static partial class MatMul
     {
         float* b1 = b + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
         Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        Vector512<float> t0 = default, t1 = default, t2 = default, t3 = default;
         int p = 0;
+        for (; p + 32 <= k; p += 32)
+        {
+            // Two independent accumulator sets hide the 4-cycle FMA latency.
+            var va = Vector512.Load(a + p);
+            var vb = Vector512.Load(a + p + 16);
+            s0 = Vector512.FusedMultiplyAdd(va, Vector512.Load(b + p), s0);
+            s1 = Vector512.FusedMultiplyAdd(va, Vector512.Load(b1 + p), s1);
+            s2 = Vector512.FusedMultiplyAdd(va, Vector512.Load(b2 + p), s2);
+            s3 = Vector512.FusedMultiplyAdd(va, Vector512.Load(b3 + p), s3);
+            t0 = Vector512.FusedMultiplyAdd(vb, Vector512.Load(b + p + 16), t0);
+            t1 = Vector512.FusedMultiplyAdd(vb, Vector512.Load(b1 + p + 16), t1);
+            t2 = Vector512.FusedMultiplyAdd(vb, Vector512.Load(b2 + p + 16), t2);
+            t3 = Vector512.FusedMultiplyAdd(vb, Vector512.Load(b3 + p + 16), t3);
+        }
+        s0 += t0; s1 += t1; s2 += t2; s3 += t3;
         for (; p + 16 <= k; p += 16)
         {
             var va = Vector512.Load(a + p);

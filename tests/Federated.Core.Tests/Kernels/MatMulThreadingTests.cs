@@ -8,7 +8,7 @@ public class MatMulThreadingTests
     {
         { 300, 517, 333 },   // packed path, several tiles and KC slices
         { 1024, 64, 520 },   // packed path, many row tiles
-        { 3, 512, 5000 },    // small path, parallel over column chunks
+        { 4, 512, 5000 },    // small path, parallel over column chunks (over 8M multiply-adds)
     };
 
     [Theory]
