@@ -60,7 +60,7 @@ internal static class ModelCard
         s.AppendLine($"  followed by EOS, shuffled per epoch (seed {o.Seed}), packed into rows of {o.SeqLen} tokens: {corpus.TokensPerEpoch.ToString("N0", inv)} tokens per epoch.");
         s.AppendLine("  Plain next-token loss over every token.");
         s.AppendLine($"- AdamW (β1 0.9, β2 {o.Beta2.ToString(inv)}, ε 1e-8, weight decay {o.WeightDecay.ToString(inv)}), peak LR {o.LearningRate.ToString(inv)}, linear warm-up {o.WarmupSteps} steps,");
-        s.AppendLine($"  cosine decay to {(o.LearningRate * o.MinLrRatio).ToString(inv)}; gradient clipping at global norm {o.ClipNorm.ToString(inv)}; batch {o.BatchSize} × {o.SeqLen} tokens.");
+        s.AppendLine($"  cosine decay to {(o.LearningRate * o.MinLrRatio).ToString("G6", inv)}; gradient clipping at global norm {o.ClipNorm.ToString(inv)}; batch {o.BatchSize} × {o.SeqLen} tokens.");
         s.AppendLine($"- Init: N(0, 0.02²), residual projections N(0, (0.02/√{2 * c.LayerCount})²), RMSNorm weights 1.");
         s.AppendLine($"- Steps: {r.Steps} of {r.TotalSteps}{(r.Completed ? "" : " (stopped early by the time budget)")}; tokens seen: {r.TokensSeen.ToString("N0", inv)}" +
                      $" ({((double)r.TokensSeen / corpus.TokensPerEpoch).ToString("F2", inv)} epochs); training time {F(r.TrainingSeconds / 60, "F1")} min" +

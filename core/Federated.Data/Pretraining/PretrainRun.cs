@@ -65,6 +65,7 @@ public static class PretrainRun
         if (!resumed) Pretrainer.Initialize(model, options.Seed);
         var trainer = new Pretrainer(model, corpus, options, totalSteps);
         if (resumed) trainer.LoadCheckpoint(checkpoint);
+        trainer.CommandLines.Add(commandLine);
 
         Train(trainer, options, clock, checkpoint, progress, cancellationToken);
         trainer.SaveCheckpoint(checkpoint);
@@ -87,7 +88,7 @@ public static class PretrainRun
             Path.GetFullPath(directory), CausalLm.CountParameters(config), new FileInfo(Path.Combine(directory, "model.safetensors")).Length,
             trainer.Step, trainer.TotalSteps, trainer.TokensSeen, trainer.TrainingSeconds, finalLoss, unigram, unigramAll, evaluation,
             trainer.Step >= trainer.TotalSteps, LossCurve(losses, 10));
-        File.WriteAllText(Path.Combine(directory, "README.md"), ModelCard.Write(report, options, config, tokenizer, corpus, commandLine, evalExamples));
+        File.WriteAllText(Path.Combine(directory, "README.md"), ModelCard.Write(report, options, config, tokenizer, corpus, string.Join("\n", trainer.CommandLines), evalExamples));
         return report;
     }
 

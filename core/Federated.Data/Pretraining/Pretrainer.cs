@@ -58,6 +58,9 @@ public sealed class Pretrainer
     /// <summary>Loss of every step done so far.</summary>
     public IReadOnlyList<float> Losses => _losses;
 
+    /// <summary>The command lines that produced this state, one per session (saved in checkpoints, shown in the model card).</summary>
+    public List<string> CommandLines { get; } = [];
+
     /// <summary>Wall-clock seconds spent in training steps, over all resumed sessions.</summary>
     public double TrainingSeconds { get; set; }
 
@@ -140,6 +143,7 @@ public sealed class Pretrainer
             ["losses"] = string.Join(",", _losses.Select(l => l.ToString("R", inv))),
             ["options"] = System.Text.Json.JsonSerializer.Serialize(Options),
             ["config"] = PretrainModels.ToConfigJson(Model.Config),
+            ["command_lines"] = string.Join("\n", CommandLines),
         };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         string temp = path + ".tmp";
@@ -177,6 +181,8 @@ public sealed class Pretrainer
         TrainingSeconds = double.Parse(m["training_seconds"], inv);
         _losses.Clear();
         if (m["losses"].Length > 0) _losses.AddRange(m["losses"].Split(',').Select(s => float.Parse(s, inv)));
+        CommandLines.Clear();
+        if (m.TryGetValue("command_lines", out var lines) && lines.Length > 0) CommandLines.AddRange(lines.Split('\n'));
     }
 
     /// <summary>Writes the weights as a Hugging Face model.safetensors (F32) plus config.json into <paramref name="directory"/>.</summary>

@@ -80,6 +80,7 @@ public sealed class PretrainerTests(TinyPretrainFixture fixture) : IClassFixture
         // Arrange: run A trains 4 steps, checkpointing after 3.
         string path = Path.Combine(fixture.Directory, $"resume-{Guid.NewGuid():N}", "state.safetensors");
         var a = fixture.NewTrainer();
+        a.CommandLines.Add("federated pretrain --out x --steps 20");
         for (int i = 0; i < 3; i++) a.TrainStep();
         a.SaveCheckpoint(path);
         float nextA = a.TrainStep();
@@ -96,6 +97,7 @@ public sealed class PretrainerTests(TinyPretrainFixture fixture) : IClassFixture
         Assert.Equal(nextA, nextB);
         Assert.True(weightsA.AsSpan().SequenceEqual(b.Model.Weights), "weights after the resumed step differ");
         Assert.Equal(a.Losses, b.Losses);
+        Assert.Equal(["federated pretrain --out x --steps 20"], b.CommandLines);
         Assert.False(File.Exists(path + ".tmp"));
     }
 
