@@ -2,7 +2,8 @@ namespace Federated.Simulation.FedKSeed;
 
 /// <summary>
 /// A FedKSeed simulation. Defaults make the bare `federated simulate` a quick start that finishes in a few minutes
-/// on 2 cores with the built-in base model; the paper's settings are K = 4096, τ = 200, 200 clients, 10 per round.
+/// on 2 cores with the built-in base model (5 rounds × 10 clients × τ = 50 steps); the paper's settings are K = 4096,
+/// τ = 200, 200 clients, 10 per round, 40–60 rounds (`--rounds 40 --local-steps 200`).
 /// </summary>
 public sealed record FedKSeedSimulationOptions
 {
@@ -22,7 +23,7 @@ public sealed record FedKSeedSimulationOptions
     public int ClientsPerRound { get; init; } = 10;
 
     /// <summary>Rounds R.</summary>
-    public int Rounds { get; init; } = 10;
+    public int Rounds { get; init; } = 5;
 
     /// <summary>K, candidate seeds.</summary>
     public int Seeds { get; init; } = 4096;
@@ -31,7 +32,7 @@ public sealed record FedKSeedSimulationOptions
     public ulong Seed { get; init; } = 42;
 
     /// <summary>τ, zeroth-order steps per client per round (batch 1).</summary>
-    public int LocalSteps { get; init; } = 200;
+    public int LocalSteps { get; init; } = 50;
 
     /// <summary>ε, perturbation scale.</summary>
     public float Epsilon { get; init; } = 5e-4f;
