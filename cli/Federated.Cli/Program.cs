@@ -11,4 +11,8 @@ root.Subcommands.Add(PartitionCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ScoreCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
+root.Subcommands.Add(PretrainCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(JoinCommand.Create());
 return CliRunner.Run(root, args);

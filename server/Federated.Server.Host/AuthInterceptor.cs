@@ -80,6 +80,7 @@ internal sealed class AuthInterceptor(FederationCoordinator coordinator, ILogger
         FederationError.FailedPrecondition => StatusCode.FailedPrecondition,
         FederationError.ResourceExhausted => StatusCode.ResourceExhausted,
         FederationError.AlreadyExists => StatusCode.AlreadyExists,
+        FederationError.Unavailable => StatusCode.Unavailable,
         _ => StatusCode.Unknown,
     };
 }

@@ -87,9 +87,7 @@ internal sealed class FederationService(FederationCoordinator coordinator, Feder
         var delta = coordinator.GetModel(CallerId(request.ClientId, context), (long)request.SinceVersion);
         if (delta.Kind == ModelDeltaKind.SeedDelta)
         {
-            var seedDelta = new SeedScalarDelta { FromVersion = (ulong)delta.FromVersion };
-            seedDelta.SeedIndices.Add(delta.SeedIndices);
-            seedDelta.ScalarDeltas.Add(delta.ScalarDeltas);
+            var seedDelta = SeedScalarDelta.Create(delta.FromVersion, options.FedKSeed.SeedCount, delta.SeedIndices, delta.ScalarDeltas);
             await responseStream.WriteAsync(new ModelChunk
             {
                 FormatVersion = FormatVersion, ModelVersion = (ulong)delta.ToVersion, Kind = ModelPayloadKind.SeedDelta,

@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Federated.Core.Random;
+using Federated.Core.Seeds;
 
 namespace Federated.Benchmarks;
 
@@ -7,14 +7,16 @@ namespace Federated.Benchmarks;
 /// Seed-protocol throughput, reported per normal (OperationsPerInvoke = elements): Fill / AddScaled on each kernel path.
 /// A ZO step on a model of |w| parameters regenerates 4·|w| normals (+ε, −2ε, +ε, update).
 /// Run: dotnet run -c Release --project tests/Federated.Benchmarks -- --filter '*SeedNormal*' --job short
+/// Min is reported beside Mean: on a shared machine it is the better estimate of uncontended throughput.
 /// </summary>
+[MinColumn]
 public class SeedNormalBenchmarks
 {
     private const int Length = 1 << 22;
     private readonly float[] _data = new float[Length];
 
-    /// <summary>0 = scalar, 1 = AVX2, 2 = AVX-512 (SeedNormal.Path).</summary>
-    [Params(0, 1, 2)]
+    /// <summary>0 = scalar, 1 = 128-bit (SSE2/AdvSimd), 2 = AVX2, 3 = AVX-512 (SeedNormal.Path).</summary>
+    [Params(0, 1, 2, 3)]
     public int PathIndex { get; set; }
 
     [Benchmark(OperationsPerInvoke = Length)]
@@ -25,6 +27,7 @@ public class SeedNormalBenchmarks
 }
 
 /// <summary>AddScaledParallel on the best path with 1 and 2 threads (chunks of SeedNormal.ParallelChunk).</summary>
+[MinColumn]
 public class SeedNormalParallelBenchmarks
 {
     private const int Length = 1 << 22;

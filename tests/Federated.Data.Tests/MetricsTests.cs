@@ -99,3 +99,32 @@ public sealed class ExactMatchTests
         Assert.Equal(0, ExactMatch.Accuracy([], []));
     }
 }
+
+public sealed class TaskScoringTests
+{
+    [Fact]
+    public void Summarize_MixedTasks_UsesMetricPerTask()
+    {
+        // Arrange
+        InstructionExample[] records =
+        [
+            new("Define: dog (noun)", "", "a member of the genus Canis", "noun.animal", "definition", "dog"),
+            new("Which…", "Word: dog (noun)", "noun.animal", "noun.animal", "category", "dog"),
+            new("Which…", "Word: run (verb)", "verb.motion", "verb.motion", "category", "run"),
+            InstructionExample.FromPrompt("p", "hello world"),
+        ];
+        // definition: ref 6 tokens, hyp "a member of canis" 4 tokens, LCS 4 → P = 1, R = 4/6 → F = 0.8
+        // category: 1 (case/space-insensitive match) and 0 → mean 0.5; default: "hello" vs "hello world" → P=1, R=1/2 → F = 2/3
+        string[] predictions = ["a member of Canis", " Noun.Animal ", "verb.change", "hello"];
+
+        // Act
+        var scores = TaskScoring.Summarize(records, predictions);
+
+        // Assert
+        Assert.Equal(["category", "default", "definition"], scores.Select(s => s.Task));
+        Assert.Equal(new TaskScore("category", MetricKind.ExactMatch, 2, 0.5), scores[0]);
+        Assert.Equal(MetricKind.RougeL, scores[1].Metric);
+        Assert.Equal(2.0 / 3, scores[1].Mean, 12);
+        Assert.Equal(0.8, scores[2].Mean, 12);
+    }
+}

@@ -165,8 +165,10 @@ public sealed class HostStatusCodeTests
         var health = await new Health.HealthClient(server.Channel).CheckAsync(new HealthCheckRequest { Service = "federated.v1.Federation" });
 
         // Assert
-        Assert.NotEqual(StatusCode.OK, garbage);
-        Assert.NotEqual(StatusCode.OK, truncated);
+        // Bytes that are not a ClientUpdate fail in Grpc.AspNetCore's deserializer, before interceptors and service
+        // code run; it answers UNKNOWN (docs/server.md, known limitation). The call is refused, nothing is stored.
+        Assert.Equal(StatusCode.Unknown, garbage);
+        Assert.Equal(StatusCode.Unknown, truncated);
         Assert.Equal(0u, status.UpdatesReceived);
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
     }

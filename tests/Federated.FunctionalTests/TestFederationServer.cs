@@ -31,6 +31,7 @@ internal sealed class TestFederationServer : IAsyncDisposable
     public TestServer Server { get; private set; } = null!;
     public GrpcChannel Channel { get; private set; } = null!;
     public Federation.FederationClient Client { get; private set; } = null!;
+    public Federated.Server.Storage.IFederationStore Store => _app!.Services.GetRequiredService<Federated.Server.Storage.IFederationStore>();
 
     public static async Task<TestFederationServer> StartAsync(Action<FederationServerOptions>? configure = null)
     {

@@ -127,6 +127,12 @@ def main():
         print('(0x%016XUL, %d, %dL, 0x%08Xu), // %r' % (seed, tensor, element, bits(v), v))
     for i in range(4):
         print('pool(42, %d) = 0x%016XUL' % (i, pool_seed(42, i)))
+    # A run long enough for every vector path: FNV-1a 64 over the little-endian bits of z(2024, 9, 1 .. 1027).
+    h = 0xCBF29CE484222325
+    for e in range(1, 1028):
+        for byte in struct.pack('<f', z(2024, 9, e)):
+            h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    print('fnv1a64(z(2024, 9, 1..1027)) = 0x%016XUL' % h)
 
 
 if __name__ == '__main__':

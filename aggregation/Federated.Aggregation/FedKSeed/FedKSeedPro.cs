@@ -1,4 +1,4 @@
-using Federated.Core.Random;
+using Federated.Core.Seeds;
 
 namespace Federated.Aggregation.FedKSeed;
 

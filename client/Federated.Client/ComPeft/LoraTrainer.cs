@@ -46,7 +46,7 @@ public sealed record LoraLocalResult(float[] Delta, double MeanLoss, int Steps);
 /// (batches of B, response-only loss via <see cref="TokenizedExample.LossMask"/>, right-padded, padding masked), with a
 /// fresh optimizer state every round, then Δ = θ_end − θ_start over the trainable tensors. The base weights are never
 /// touched (<see cref="CausalLm.TrainBaseWeights"/> = false; only adapter gradients exist). With FFA-LoRA the adapter's
-/// A is frozen (<see cref="LoraAdapter.FreezeA"/>: no dA, not in the optimizer) and Δ holds B only.
+/// A is frozen (<see cref="LoraAdapter.TrainA"/> = false: no dA, not in the optimizer) and Δ holds B only.
 /// Batches come from an owned SplitMix64 stream keyed by (client stream seed, round), so a run is reproducible and the
 /// client keeps no state between rounds. Time: τ·(forward + backward) of B sequences; the optimizer is O(n).
 /// </summary>
@@ -79,7 +79,7 @@ public sealed class LoraTrainer
         if (layout.FreezeA != _options.FreezeA)
             throw new ArgumentException($"The update layout has FreezeA = {layout.FreezeA} but the trainer has {_options.FreezeA}.", nameof(layout));
 
-        adapter.FreezeA = _options.FreezeA;
+        adapter.TrainA = !_options.FreezeA;
         if (!ReferenceEquals(_model.Adapter, adapter)) _model.AttachAdapter(adapter);
         _model.TrainBaseWeights = false;
         _model.KeepActivationsForBackward = true;

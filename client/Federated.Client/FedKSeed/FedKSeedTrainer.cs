@@ -1,6 +1,6 @@
 using Federated.Core.Generation;
 using Federated.Core.Models;
-using Federated.Core.Random;
+using Federated.Core.Seeds;
 using Federated.Core.ZerothOrder;
 using Federated.Data.Training;
 

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 
 namespace Federated.Compression.SeedScalar;
 
-using SeedScalar = Federated.Core.Random.SeedScalar;
+using SeedScalar = Federated.Core.Seeds.SeedScalar;
 
 /// <summary>A decoded downlink: the seeds whose H changed between two model versions, with their float32 ΔH, in index order.</summary>
 public sealed record SeedDeltaPayload(int SeedCount, uint FromVersion, uint ToVersion, SeedScalar[] Deltas);

@@ -13,8 +13,10 @@ public sealed record GenerationOptions
     public float TopP { get; init; } = 1f;
     /// <summary>Seed of the sampler's SplitMix64 stream.</summary>
     public ulong Seed { get; init; }
-    /// <summary>Stop after emitting one of these ids (included in the output). Empty: never stop early.</summary>
+    /// <summary>Extra ids that end generation (included in the output).</summary>
     public IReadOnlyList<int> StopTokenIds { get; init; } = [];
+    /// <summary>Also stop at the model's eos_token_id(s) from config.json (default true).</summary>
+    public bool StopAtEos { get; init; } = true;
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the bad option.</summary>
     public void Validate()
@@ -28,6 +30,7 @@ public sealed record GenerationOptions
 /// <summary>
 /// Autoregressive decoding with a KV cache: the prompt is run once (prefill), then one token per step.
 /// Greedy = argmax; sampling = softmax(logits / T) restricted to the top-p nucleus, drawn with an owned SplitMix64.
+/// Stops at max new tokens, the context length, config eos ids (StopAtEos) or StopTokenIds.
 /// </summary>
 public static class Generator
 {
@@ -53,7 +56,7 @@ public static class Generator
         {
             int next = options.Temperature == 0 ? ArgMax(logits) : Sample(logits, options.Temperature, options.TopP, ref rng);
             output.Add(next);
-            if (output.Count >= total || options.StopTokenIds.Contains(next)) break;
+            if (output.Count >= total || options.StopTokenIds.Contains(next) || (options.StopAtEos && model.Config.EosTokenIds.Contains(next))) break;
             one[0] = next;
             model.ForwardCached(one, cache, logits);
         }

@@ -24,8 +24,8 @@ public sealed class LoraModule
     /// <summary>The base projection stores its weight [in, out] (GPT-2 Conv1D).</summary>
     public bool Conv1D { get; }
 
-    /// <summary>FFA-LoRA: backward skips dA (saves rows·r·in multiply-adds per projection); set through <see cref="LoraAdapter.FreezeA"/>.</summary>
-    public bool FreezeA { get; internal set; }
+    /// <summary>Whether backward computes dA (false for FFA-LoRA, where A stays frozen at its seeded value).</summary>
+    public bool TrainA { get; set; } = true;
 }
 
 /// <summary>
@@ -77,21 +77,12 @@ public sealed class LoraAdapter
     /// <summary>All adapter gradients, same layout as <see cref="Weights"/>.</summary>
     public Span<float> Gradients => _grads;
 
-    /// <summary>
-    /// FFA-LoRA (Sun et al., arXiv 2403.12313): when true, backward computes no gradient for any lora_A (it stays zero),
-    /// so only B trains. dX still flows through A. Default false.
-    /// </summary>
-    public bool FreezeA
+    /// <summary>Whether lora_A gradients are computed (set false for FFA-LoRA: A frozen, only B trained; dA stays zero).</summary>
+    public bool TrainA
     {
-        get => _freezeA;
-        set
-        {
-            _freezeA = value;
-            foreach (var m in _modules) m.FreezeA = value;
-        }
+        get => _modules.Count == 0 || _modules[0].TrainA;
+        set { foreach (var m in _modules) m.TrainA = value; }
     }
-
-    private bool _freezeA;
 
     /// <summary>Sets the adapter gradients to zero.</summary>
     public void ZeroGrad() => Array.Clear(_grads);

@@ -40,6 +40,9 @@ public sealed record LoraConfig
                 throw new InvalidDataException($"Adapter config '{path}' has peft_type '{type}'; only LORA is supported.");
             if (r.TryGetProperty("use_dora", out var dora) && dora.ValueKind == JsonValueKind.True)
                 throw new InvalidDataException($"Adapter config '{path}' enables DoRA, which is not supported.");
+            foreach (var key in new[] { "rank_pattern", "alpha_pattern" })
+                if (r.TryGetProperty(key, out var pattern) && pattern.ValueKind == JsonValueKind.Object && pattern.EnumerateObject().Any())
+                    throw new InvalidDataException($"Adapter config '{path}' sets {key}; per-module ranks or alphas are not supported.");
             int rank = r.GetProperty("r").GetInt32();
             if (rank <= 0) throw new InvalidDataException($"Adapter config '{path}' has r = {rank}; it must be positive.");
             var targets = r.GetProperty("target_modules") switch

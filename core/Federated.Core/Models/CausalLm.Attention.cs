@@ -5,9 +5,9 @@ namespace Federated.Core.Models;
 
 public sealed partial class CausalLm
 {
-    private int _threads = Environment.ProcessorCount;
+    private int _threads = Kernels.EngineThreads.Count;
     private AttentionCall _call;
-    private Action<int>? _forwardItem, _backwardItem;
+    private Action<int>? _forwardChunk, _backwardItem;
 
     /// <summary>
     /// Threads for the attention loops (items = (sequence, head) forward, (sequence, kv head) backward). Each item is
@@ -17,37 +17,49 @@ public sealed partial class CausalLm
     public int Threads
     {
         get => _threads;
-        set => _threads = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(Threads), $"Threads must be ≥ 1, got {value}.");
+        set
+        {
+            if (value < 1) throw new ArgumentOutOfRangeException(nameof(Threads), $"Threads must be ≥ 1, got {value}.");
+            if (value != _threads) _layoutBatch = -1; // the inference layout sizes per-chunk scratch by it
+            _threads = value;
+        }
     }
 
     /// <summary>What the per-item attention workers read (set before each dispatch; one model is not thread-safe anyway).</summary>
     private struct AttentionCall
     {
         public Layer L;
-        public int SeqLen, Start, KeyLen, Capacity;
-        public float[]? Keys, Values, Probs; // cache mode
+        public int SeqLen, Start, KeyLen, Capacity, Items, Chunks;
+        public bool KeepProbs;               // training: probabilities stay in the layer's P slot for backward
+        public float[]? Keys, Values, Probs; // cache mode (Probs: one [seqLen, keyLen] slot per chunk)
     }
 
-    /// <summary>Attention of every (sequence, head) of one block: head-major Q/K/V → HeadOut, probabilities kept for backward.</summary>
+    /// <summary>
+    /// Attention of every (sequence, head) of one block: head-major Q/K/V → HeadOut. Items are split into
+    /// min(Threads, items) fixed contiguous chunks; without backward each chunk reuses one [seqLen, keyLen] probability
+    /// slot, so inference needs Threads·seqLen·keyLen floats instead of batch·heads·seqLen·keyLen.
+    /// </summary>
     private void AttentionForward(Layer L, int batchSize, int seqLen, int start, KvCache? cache, int layerIndex)
     {
         int keyLen = start + seqLen;
+        int items = batchSize * Config.HeadCount;
+        int chunks = Math.Min(_threads, items);
         _call = new AttentionCall
         {
-            L = L, SeqLen = seqLen, Start = start, KeyLen = keyLen,
+            L = L, SeqLen = seqLen, Start = start, KeyLen = keyLen, Items = items, Chunks = chunks,
             Capacity = cache?.Capacity ?? seqLen,
+            KeepProbs = cache is null && !_layoutShared,
             Keys = cache?.Keys(layerIndex),
             Values = cache?.Values(layerIndex),
-            Probs = cache?.ProbsScratch(Config.HeadCount * seqLen * keyLen),
+            Probs = cache?.ProbsScratch(chunks * seqLen * keyLen),
         };
-        int items = batchSize * Config.HeadCount;
-        if (_threads <= 1 || items <= 1)
+        if (chunks <= 1)
         {
-            for (int i = 0; i < items; i++) ForwardItem(i);
+            ForwardChunk(0);
             return;
         }
-        _forwardItem ??= ForwardItem;
-        Parallel.For(0, items, new ParallelOptions { MaxDegreeOfParallelism = _threads }, _forwardItem);
+        _forwardChunk ??= ForwardChunk;
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = _threads }, _forwardChunk);
     }
 
     /// <summary>Backward of every (sequence, kv head) group: DHeadOut → DQh, DKh, DVh.</summary>
@@ -64,7 +76,14 @@ public sealed partial class CausalLm
         Parallel.For(0, items, new ParallelOptions { MaxDegreeOfParallelism = _threads }, _backwardItem);
     }
 
-    private void ForwardItem(int item)
+    private void ForwardChunk(int chunk)
+    {
+        ref readonly var a = ref _call;
+        int from = (int)((long)chunk * a.Items / a.Chunks), to = (int)((long)(chunk + 1) * a.Items / a.Chunks);
+        for (int i = from; i < to; i++) ForwardItem(i, chunk);
+    }
+
+    private void ForwardItem(int item, int slot)
     {
         var c = Config;
         ref readonly var a = ref _call;
@@ -77,13 +96,13 @@ public sealed partial class CausalLm
         {
             k = acts.Slice(a.L.Kh + b * T * kvDim + g * T * hd, T * hd);
             v = acts.Slice(a.L.Vh + b * T * kvDim + g * T * hd, T * hd);
-            p = acts.Slice(a.L.P + item * T * T, T * T);
+            p = a.KeepProbs ? acts.Slice(a.L.P + item * T * T, T * T) : acts.Slice(_scratch.Probs + slot * T * T, T * T);
         }
         else
         {
             k = a.Keys.AsSpan(g * a.Capacity * hd, a.KeyLen * hd);
             v = a.Values!.AsSpan(g * a.Capacity * hd, a.KeyLen * hd);
-            p = a.Probs.AsSpan(head * T * a.KeyLen, T * a.KeyLen);
+            p = a.Probs.AsSpan(slot * T * a.KeyLen, T * a.KeyLen);
         }
         Attention.Forward(q, k, v, 1, 1, hd, T, a.KeyLen, a.KeyLen, a.Start, p, acts.Slice(_scratch.HeadOut + item * T * hd, T * hd),
             c.SlidingWindow ?? 0);

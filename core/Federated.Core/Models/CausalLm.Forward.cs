@@ -17,7 +17,7 @@ public sealed partial class CausalLm
     /// <summary>Offsets of the final stage and the shared scratch in the activation arena.</summary>
     private sealed class Scratch
     {
-        public int ResOut, HFinal, NFa, NFb, Logits, RowLoss;
+        public int ResOut, HFinal, NFa, NFb, Logits, RowLoss, Probs;
         public int Flat, Tmp, HeadOut, DRes, DH, DFlat, DAtt, DHeadOut, DQh, DKh, DVh, DMlpA, DMlpB, DAct, DS, NormScratch, LoraScratch, CeScratch;
     }
 
@@ -79,7 +79,7 @@ public sealed partial class CausalLm
             layer.Qh = Take((long)n * qDim);
             layer.Kh = Take((long)n * kvDim);
             layer.Vh = Take((long)n * kvDim);
-            layer.P = Take((long)batchSize * h * seqLen * seqLen);
+            layer.P = Take(shared ? 0 : (long)batchSize * h * seqLen * seqLen);
             layer.AttOut = Take((long)n * qDim);
             layer.ResMid = Take((long)n * d);
             layer.H2 = Take((long)n * d);
@@ -102,6 +102,7 @@ public sealed partial class CausalLm
         s.Flat = Take((long)n * flatWidth);
         s.Tmp = Take((long)n * d);
         s.HeadOut = Take((long)n * qDim);
+        s.Probs = Take(shared ? (long)Math.Min(_threads, batchSize * h) * seqLen * seqLen : 0);
         int nb = shared ? 0 : n, tb = shared ? 0 : seqLen; // backward-only buffers are empty in inference layout
         s.DRes = Take((long)nb * d);
         s.DH = Take((long)nb * d);
@@ -153,6 +154,15 @@ public sealed partial class CausalLm
         MatMul.ABt(acts.Slice(s.HFinal, n * d), _lmHead.Data, acts.Slice(s.Logits, n * Config.VocabSize), n, d, Config.VocabSize);
         _logitsValid = true;
     }
+
+    /// <summary>
+    /// Per-position cross-entropy [batch, seqLen] of the last <see cref="Loss"/>/<see cref="ForwardLoss"/> (0 where the
+    /// target is ignored): −log p(target | prefix). Sum a row for a sequence's negative log-likelihood (scoring,
+    /// membership-inference probes).
+    /// </summary>
+    public ReadOnlySpan<float> TokenLosses => _hasLoss
+        ? _acts.AsSpan(_scratch.RowLoss, _batch * _seqLen)
+        : throw new InvalidOperationException("No token losses: run Loss or ForwardLoss first.");
 
     /// <summary>Mean cross-entropy of the last forward's logits against targets [batch, seqLen] (<see cref="IgnoreIndex"/> skips a row).</summary>
     public float Loss(ReadOnlySpan<int> targets)

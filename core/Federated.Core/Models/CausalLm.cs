@@ -210,6 +210,10 @@ public sealed partial class CausalLm : ICausalLm
     /// <inheritdoc />
     public void Dispose() { }
 
+    /// <inheritdoc />
+    public void Perturb(ulong seed, float scale, ReadOnlySpan<Seeds.SeedTensor> tensors) =>
+        Seeds.SeedNormal.AddScaledTensors(seed, _weights, tensors, scale, Kernels.EngineThreads.Count);
+
     private ParameterTensor Add(string name, params int[] shape)
     {
         var p = new ParameterTensor(name, shape, _weightCursor, _weights, () => _grads);

@@ -24,9 +24,18 @@ public interface ICausalLm : IDisposable
     /// <summary>Logits of the last <see cref="Forward"/> (overwritten by <see cref="Backward"/>).</summary>
     ReadOnlySpan<float> Logits { get; }
 
+    /// <summary>Per-position losses [batch, seqLen] of the last ForwardLoss (0 where not scored).</summary>
+    ReadOnlySpan<float> TokenLosses { get; }
+
     /// <summary>Accumulates d(loss)/d(parameters) of the last <see cref="ForwardLoss"/> into the gradients.</summary>
     void Backward();
 
     /// <summary>Sets every gradient (base and adapter) to zero.</summary>
     void ZeroGrad();
+
+    /// <summary>
+    /// Zeroth-order perturbation in place: w[t] += scale·z(seed, t) for each listed tensor, z from the seed protocol
+    /// (docs/seed-protocol.md), never stored. A backend must produce the same bits as <c>SeedNormal</c>.
+    /// </summary>
+    void Perturb(ulong seed, float scale, ReadOnlySpan<Seeds.SeedTensor> tensors);
 }

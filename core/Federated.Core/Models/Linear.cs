@@ -91,7 +91,7 @@ internal sealed class Linear
             MatMul.AtB(dY, u, lora.B.Grad, Out, rows, r, accumulate: true);
             MatMul.AB(dY, lora.B.Data, dU, rows, Out, r);
             TensorPrimitives.Multiply(dU, lora.Scaling, dU);
-            if (!lora.FreezeA) MatMul.AtB(dU, x, lora.A.Grad, r, rows, In, accumulate: true);
+            if (lora.TrainA) MatMul.AtB(dU, x, lora.A.Grad, r, rows, In, accumulate: true);
             MatMul.AB(dU, lora.A.Data, dX, rows, r, In, accumulate: true);
         }
     }

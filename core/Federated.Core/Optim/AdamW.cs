@@ -48,6 +48,16 @@ public sealed class AdamW
     /// <summary>Steps taken so far (t in the bias correction).</summary>
     public int StepCount { get; private set; }
 
+    /// <summary>First moments m, laid out like the concatenated parameter list (for checkpoints).</summary>
+    public Span<float> FirstMoments => _m;
+
+    /// <summary>Second moments v, same layout (for checkpoints).</summary>
+    public Span<float> SecondMoments => _v;
+
+    /// <summary>Restores the step count of a checkpoint (after copying the moments into <see cref="FirstMoments"/> and <see cref="SecondMoments"/>).</summary>
+    public void RestoreStepCount(int stepCount) =>
+        StepCount = stepCount >= 0 ? stepCount : throw new ArgumentOutOfRangeException(nameof(stepCount), stepCount, "Step count must be ≥ 0.");
+
     /// <summary>One update from the parameters' current gradients.</summary>
     public void Step()
     {

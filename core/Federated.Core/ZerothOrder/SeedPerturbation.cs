@@ -1,5 +1,5 @@
 using Federated.Core.Models;
-using Federated.Core.Random;
+using Federated.Core.Seeds;
 
 namespace Federated.Core.ZerothOrder;
 
@@ -11,18 +11,15 @@ namespace Federated.Core.ZerothOrder;
 public static class SeedPerturbation
 {
     /// <summary>w[t] ← w[t] + scale·z(seed, t) for every tensor t of <paramref name="trainable"/>.</summary>
-    public static void Apply(IReadOnlyList<ParameterTensor> parameters, TrainableSet trainable, ulong seed, float scale)
-    {
-        foreach (int t in trainable.Indices)
-            SeedNormal.AddScaledParallel(seed, t, 0, parameters[t].Data, scale);
-    }
+    public static void Apply(ICausalLm model, TrainableSet trainable, ulong seed, float scale) =>
+        model.Perturb(seed, scale, trainable.Tensors);
 
     /// <summary>
     /// Replays accumulated scalars: for each (seed index, Δ) in ascending seed-index order, w ← w − lr·Δ·z(pool[index]).
     /// Server and clients call this same function with the same float Δ values, so their models stay bit-identical.
     /// Cost: one perturbation pass per entry; a sync never needs more than K of them however many rounds passed.
     /// </summary>
-    public static void Replay(IReadOnlyList<ParameterTensor> parameters, TrainableSet trainable, ReadOnlySpan<ulong> seedPool,
+    public static void Replay(ICausalLm model, TrainableSet trainable, ReadOnlySpan<ulong> seedPool,
         IReadOnlyList<SeedScalar> deltas, float learningRate)
     {
         var ordered = deltas.ToArray();
@@ -35,7 +32,7 @@ public static class SeedPerturbation
             if ((uint)delta.SeedIndex >= (uint)seedPool.Length)
                 throw new ArgumentOutOfRangeException(nameof(deltas), delta.SeedIndex, $"Seed index is outside the pool of {seedPool.Length}.");
             if (delta.Value == 0) continue;
-            Apply(parameters, trainable, seedPool[delta.SeedIndex], -learningRate * delta.Value);
+            Apply(model, trainable, seedPool[delta.SeedIndex], -learningRate * delta.Value);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Federated.Core.Models;
+using Federated.Core.Seeds;
 
 namespace Federated.Core.ZerothOrder;
 
@@ -11,16 +12,21 @@ namespace Federated.Core.ZerothOrder;
 public sealed class TrainableSet
 {
     private readonly int[] _indices;
+    private readonly SeedTensor[] _tensors;
 
-    private TrainableSet(int[] indices, string description, long elementCount)
+    private TrainableSet(int[] indices, SeedTensor[] tensors, string description, long elementCount)
     {
         _indices = indices;
+        _tensors = tensors;
         Description = description;
         ElementCount = elementCount;
     }
 
     /// <summary>Indices into <see cref="ICausalLm.Parameters"/>, ascending.</summary>
     public ReadOnlySpan<int> Indices => _indices;
+
+    /// <summary>The same tensors as (tensor index, arena offset, length), what <see cref="ICausalLm.Perturb"/> takes.</summary>
+    public ReadOnlySpan<SeedTensor> Tensors => _tensors;
 
     /// <summary>The filter this set was made from ("all" or the pattern).</summary>
     public string Description { get; }
@@ -57,6 +63,7 @@ public sealed class TrainableSet
         }
         if (indices.Count == 0)
             throw new ArgumentException($"--trainable '{pattern}' matches no parameter tensor (e.g. '{parameters[0].Name}').", nameof(pattern));
-        return new TrainableSet([.. indices], all ? "all" : pattern!, count);
+        var tensors = indices.Select(i => new SeedTensor(i, parameters[i].Offset, parameters[i].Length)).ToArray();
+        return new TrainableSet([.. indices], tensors, all ? "all" : pattern!, count);
     }
 }

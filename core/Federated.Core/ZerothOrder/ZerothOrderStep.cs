@@ -21,17 +21,16 @@ public static class ZerothOrderStep
         ReadOnlySpan<int> inputIds, int batchSize, int seqLen, ReadOnlySpan<bool> lossMask = default)
     {
         if (!(epsilon > 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "Perturbation scale ε must be positive.");
-        var parameters = model.Parameters;
-        SeedPerturbation.Apply(parameters, trainable, seed, epsilon);
+        SeedPerturbation.Apply(model, trainable, seed, epsilon);
         float lossPlus = model.ForwardLoss(inputIds, batchSize, seqLen, lossMask);
-        SeedPerturbation.Apply(parameters, trainable, seed, -2 * epsilon);
+        SeedPerturbation.Apply(model, trainable, seed, -2 * epsilon);
         float lossMinus = model.ForwardLoss(inputIds, batchSize, seqLen, lossMask);
-        SeedPerturbation.Apply(parameters, trainable, seed, epsilon);
+        SeedPerturbation.Apply(model, trainable, seed, epsilon);
         float g = (float)(((double)lossPlus - lossMinus) / (2.0 * epsilon));
         return new ZerothOrderResult(lossPlus, lossMinus, g);
     }
 
     /// <summary>The SGD step along the same direction: w ← w − η·g·z(seed).</summary>
     public static void Update(ICausalLm model, TrainableSet trainable, ulong seed, float learningRate, float projectedGradient) =>
-        SeedPerturbation.Apply(model.Parameters, trainable, seed, -learningRate * projectedGradient);
+        SeedPerturbation.Apply(model, trainable, seed, -learningRate * projectedGradient);
 }

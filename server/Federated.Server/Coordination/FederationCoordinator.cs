@@ -20,7 +20,7 @@ namespace Federated.Server.Coordination;
 /// <see cref="Tick"/>, which a host calls periodically. Calls are serialised by one lock; the store is the truth, so
 /// a restart resumes from it (in-memory: only liveness, rebuilt as clients poll).</para>
 /// </summary>
-public sealed class FederationCoordinator
+public sealed class FederationCoordinator : IDisposable
 {
     private readonly IFederationStore _store;
     private readonly IFederationStrategy _strategy;
@@ -34,6 +34,7 @@ public sealed class FederationCoordinator
     private RoundRecord? _current;            // latest round while not closed
     private RoundParameters? _currentParameters;
     private bool _aggregating;
+    private bool _disposed;
 
     public FederationCoordinator(IFederationStore store, IFederationStrategy strategy, FederationCoordinatorOptions options,
         TimeProvider time, ILogger<FederationCoordinator>? logger = null)
@@ -81,6 +82,7 @@ public sealed class FederationCoordinator
         string bearer = "fk_" + Base64Url(RandomNumberGenerator.GetBytes(32));
         lock (_gate)
         {
+            ThrowIfDisposed();
             var existing = _store.FindClientByEnrollment(tokenHash, client.Name);
             if (existing is { Revoked: true })
                 throw new FederationException(FederationError.PermissionDenied, $"Client {existing.ClientId} is revoked.");
@@ -100,7 +102,11 @@ public sealed class FederationCoordinator
         if (string.IsNullOrEmpty(bearerToken))
             throw new FederationException(FederationError.Unauthenticated, "The bearer token is missing.");
         ClientRecord? client;
-        lock (_gate) client = _store.FindClientByCredential(Hash(bearerToken));
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            client = _store.FindClientByCredential(Hash(bearerToken));
+        }
         if (client is null) throw new FederationException(FederationError.Unauthenticated, "The bearer token is unknown.");
         if (client.Revoked) throw new FederationException(FederationError.PermissionDenied, $"Client {client.ClientId} is revoked.");
         return client.ClientId;
@@ -112,6 +118,7 @@ public sealed class FederationCoordinator
     {
         lock (_gate)
         {
+            ThrowIfDisposed();
             var now = _time.GetUtcNow();
             _lastSeen[clientId] = now;
             AdvanceLocked(now);
@@ -131,6 +138,7 @@ public sealed class FederationCoordinator
     {
         lock (_gate)
         {
+            ThrowIfDisposed();
             _lastSeen[clientId] = _time.GetUtcNow();
             return _strategy.GetModelDelta(sinceVersion);
         }
@@ -145,6 +153,7 @@ public sealed class FederationCoordinator
         byte[] sha = SHA256.HashData(update.Payload.Span);
         lock (_gate)
         {
+            ThrowIfDisposed();
             var now = _time.GetUtcNow();
             AdvanceLocked(now);
             var existing = _store.FindUpdate(update.ClientId, update.RoundId);
@@ -164,8 +173,8 @@ public sealed class FederationCoordinator
             if (update.ModelVersion != round.BaseVersion)
                 throw Refuse(update, FederationException.Precondition(
                     $"model_version {update.ModelVersion} differs from round {round.RoundId}'s model version {round.BaseVersion}."));
-            if (update.SampleCount == 0)
-                throw Refuse(update, FederationException.Invalid("sample_count is 0; it must be at least 1."));
+            if (update.SampleCount is 0 or > int.MaxValue)
+                throw Refuse(update, FederationException.Invalid($"sample_count is {update.SampleCount}; it must be in [1, {int.MaxValue}]."));
             if (update.Metrics.Count > _options.MaxMetrics)
                 throw Refuse(update, FederationException.Invalid($"metrics has {update.Metrics.Count} entries; at most {_options.MaxMetrics} are allowed."));
             foreach (var (key, value) in update.Metrics)
@@ -197,6 +206,7 @@ public sealed class FederationCoordinator
     {
         lock (_gate)
         {
+            ThrowIfDisposed();
             var now = _time.GetUtcNow();
             AdvanceLocked(now);
             var latest = _current ?? _store.LatestRound();
@@ -214,6 +224,7 @@ public sealed class FederationCoordinator
     {
         lock (_gate)
         {
+            ThrowIfDisposed();
             var now = _time.GetUtcNow();
             AdvanceLocked(now);
             if (_current is null && !IsFinishedLocked()) TryOpenRoundLocked(now);
@@ -305,6 +316,18 @@ public sealed class FederationCoordinator
     {
         CoordinatorLog.UpdateRefused(_logger, update.ClientId, update.RoundId, ex.Message);
         return ex;
+    }
+
+    /// <summary>Stops serving: later calls get UNAVAILABLE, so the store can be closed while requests are in flight.
+    /// Does not dispose the store (its owner does).</summary>
+    public void Dispose()
+    {
+        lock (_gate) _disposed = true;
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed) throw new FederationException(FederationError.Unavailable, "The federation server is shutting down.");
     }
 
     // ---- helpers -------------------------------------------------------------------------------------------------

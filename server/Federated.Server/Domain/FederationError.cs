@@ -15,6 +15,8 @@ public enum FederationError
     ResourceExhausted,
     /// <summary>A different update was already accepted for this (client, round) (ALREADY_EXISTS).</summary>
     AlreadyExists,
+    /// <summary>The server is shutting down; retry with backoff (UNAVAILABLE).</summary>
+    Unavailable,
 }
 
 /// <summary>A refused federation call: <see cref="Error"/> says which status, the message names the field and value.</summary>

@@ -1,3 +1,5 @@
+using Federated.Aggregation.FedKSeed;
+using Federated.Core.Seeds;
 using Federated.Protocol.V1;
 using Federated.Server.Domain;
 using Google.Protobuf;
@@ -22,7 +24,8 @@ public sealed class FedKSeedStrategyOptions
 
     public void Validate()
     {
-        if (SeedCount < 1) throw new ArgumentOutOfRangeException(nameof(SeedCount), SeedCount, "SeedCount (K) must be at least 1.");
+        if (SeedCount < 1 || SeedCount > SeedPool.MaxCount)
+            throw new ArgumentOutOfRangeException(nameof(SeedCount), SeedCount, $"SeedCount (K) must be in [1, {SeedPool.MaxCount}].");
         if (LocalSteps < 1) throw new ArgumentOutOfRangeException(nameof(LocalSteps), LocalSteps, "LocalSteps (τ) must be at least 1.");
         if (!(Epsilon > 0) || !float.IsFinite(Epsilon)) throw new ArgumentOutOfRangeException(nameof(Epsilon), Epsilon, "Epsilon must be finite and > 0.");
         if (!(LearningRate > 0) || !float.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be finite and > 0.");
@@ -32,33 +35,35 @@ public sealed class FedKSeedStrategyOptions
 
 /// <summary>
 /// Server side of FedKSeed: needs no model. Validates seed-scalar payloads (serialized <c>SeedScalars</c>: lengths
-/// equal, 1..τ entries, each index &lt; K, every scalar finite), aggregates ΔH per round weighted by sample count
-/// (<see cref="SeedScalarAggregation"/>), and serves ΔH since any committed version. Memory: one sparse map (≤ K
-/// entries) per version; a sync sums the maps after the client's version.
+/// equal, 1..τ entries, each index &lt; K, every scalar finite); aggregation and sync are
+/// <see cref="FedKSeedAccumulator"/>'s (H[s] += Σᵢ nᵢ/Σn · Σ gᵢ on s, docs/fedkseed.md), with accumulator version =
+/// model version. A version's stored payload is the round's client scalars (<see cref="FedKSeedRoundCodec"/>), so a
+/// restart replays them into a fresh accumulator. Memory: K doubles + one log entry per (seed, version) change.
 /// </summary>
 public sealed class FedKSeedStrategy : IFederationStrategy
 {
     private readonly FedKSeedStrategyOptions _options;
-    private readonly List<SortedDictionary<uint, double>> _versionDeltas = [];  // [v−1] = ΔH of version v
+    private FedKSeedAccumulator _accumulator;
 
     public FedKSeedStrategy(FedKSeedStrategyOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
+        _accumulator = new FedKSeedAccumulator(options.SeedCount);
     }
 
     public TrainingMethodKind Method => TrainingMethodKind.FedKSeed;
 
     /// <summary>The latest committed version.</summary>
-    public long LatestVersion => _versionDeltas.Count;
+    public long LatestVersion => _accumulator.Version;
 
-    /// <summary>H at the latest version: Σ over all versions of ΔH (sparse, ascending seed order).</summary>
-    public SortedDictionary<uint, double> AccumulatedScalars() => SeedScalarAggregation.Sum(_versionDeltas);
+    /// <summary>H at the latest version (K values).</summary>
+    public ReadOnlySpan<double> AccumulatedScalars => _accumulator.Values;
 
     public void Restore(IReadOnlyList<ModelVersionRecord> history)
     {
-        _versionDeltas.Clear();
+        _accumulator = new FedKSeedAccumulator(_options.SeedCount);
         foreach (var version in history) Apply(version);
     }
 
@@ -71,37 +76,39 @@ public sealed class FedKSeedStrategy : IFederationStrategy
     public byte[] Aggregate(RoundRecord round, IReadOnlyList<AcceptedUpdate> results, IReadOnlyList<RoundFailure> failures)
     {
         var parameters = (FedKSeedRoundParameters)ConfigureRound(round.RoundId, round.BaseVersion);
-        var parsed = new List<(uint[], float[], ulong)>(results.Count);
+        var clients = new List<ClientScalars>(results.Count);
         foreach (var update in results)
         {
             var (indices, scalars) = Parse(update.Payload, parameters);
-            parsed.Add((indices, scalars, update.SampleCount));
+            var steps = new SeedScalar[indices.Length];
+            for (int t = 0; t < steps.Length; t++) steps[t] = new SeedScalar((int)indices[t], scalars[t]);
+            clients.Add(new ClientScalars(checked((long)update.SampleCount), steps));
         }
-        return SeedScalarAggregation.EncodeDelta(SeedScalarAggregation.RoundDelta(parsed));
+        FedKSeedAccumulator.RoundIncrement(_options.SeedCount, clients);   // validates now, before the commit
+        return FedKSeedRoundCodec.Encode(clients);
     }
 
     public void Apply(ModelVersionRecord version)
     {
-        if (version.Version != _versionDeltas.Count + 1)
-            throw new InvalidOperationException($"Version {version.Version} cannot follow version {_versionDeltas.Count}.");
-        _versionDeltas.Add(SeedScalarAggregation.DecodeDelta(version.Payload));
+        if (version.Version != _accumulator.Version + 1)
+            throw new InvalidOperationException($"Version {version.Version} cannot follow version {_accumulator.Version}.");
+        _accumulator.Apply(version.Version, FedKSeedRoundCodec.Decode(version.Payload));
     }
 
     public ModelDelta GetModelDelta(long sinceVersion)
     {
-        long latest = _versionDeltas.Count;
+        long latest = _accumulator.Version;
         if (sinceVersion < 0 || sinceVersion > latest)
             throw FederationException.Precondition($"since_version {sinceVersion} is unknown; the latest model version is {latest}.");
-        var sum = SeedScalarAggregation.Sum(_versionDeltas.Skip((int)sinceVersion));
-        var indices = new uint[sum.Count];
-        var deltas = new float[sum.Count];
-        int i = 0;
-        foreach (var (s, v) in sum)
+        var delta = _accumulator.DeltaSince(sinceVersion);
+        var indices = new uint[delta.Count];
+        var values = new float[delta.Count];
+        for (int i = 0; i < delta.Count; i++)
         {
-            indices[i] = s;
-            deltas[i++] = (float)v;
+            indices[i] = (uint)delta[i].SeedIndex;
+            values[i] = delta[i].Value;
         }
-        return new ModelDelta(ModelDeltaKind.SeedDelta, sinceVersion, latest, indices, deltas, []);
+        return new ModelDelta(ModelDeltaKind.SeedDelta, sinceVersion, latest, indices, values, []);
     }
 
     /// <summary>Decodes and checks a serialized SeedScalars payload.</summary>

@@ -67,7 +67,7 @@ public sealed class ComPeftSimulation : ISimulation
         // The shared initial adapter: A from the run seed (identical on every client), B = 0.
         _global = LoraAdapter.Create(_model, config, options.Seed);
         _work = LoraAdapter.Create(_model, config, options.Seed);
-        _global.FreezeA = _work.FreezeA = options.FreezeA;
+        _global.TrainA = _work.TrainA = !options.FreezeA;
         _layout = LoraUpdateLayout.Create(_global, options.FreezeA);
         _extents = [.. _layout.Names.Select((name, i) => new TensorExtent { Name = name, ElementCount = (ulong)_layout.TensorLengths[i] })];
         _trainer = new LoraTrainer(_model, new LoraTrainerOptions

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Federated.Client.FedKSeed;
 using Federated.Core.Generation;
 using Federated.Core.Models;
-using Federated.Core.Random;
+using Federated.Core.Seeds;
 using Federated.Core.Tokenization;
 using Federated.Core.ZerothOrder;
 using Federated.Data;
@@ -47,6 +47,7 @@ public sealed class FedKSeedSimulation : ISimulation
         options.Validate();
         _options = options;
         _model = CausalLm.Load(options.ModelDirectory);
+        _model.KeepActivationsForBackward = false; // zeroth-order: inference memory only
         var tokenizer = HfTokenizer.Load(options.ModelDirectory);
         _encoder = new ExampleEncoder(tokenizer, Math.Min(options.MaxLength, _model.Config.MaxPositions));
         var train = BuiltinDataset.LoadByName(options.Data, DataSplit.Train).Records;
@@ -64,7 +65,7 @@ public sealed class FedKSeedSimulation : ISimulation
             SeedCount = options.Seeds, SeedPoolMasterSeed = options.Seed, LocalSteps = options.LocalSteps,
             Epsilon = options.Epsilon, LearningRate = options.LearningRate,
         });
-        _seedPool = Aggregation.FedKSeed.SeedPool.Derive(options.Seed, options.Seeds);
+        _seedPool = SeedPool.Derive(options.Seed, options.Seeds);
         _trainer = new FedKSeedTrainer(_model, _trainable, _seedPool);
     }
 
@@ -114,7 +115,7 @@ public sealed class FedKSeedSimulation : ISimulation
         for (int i = 0; i < selected.Length; i++)
         {
             int client = selected[i];
-            bytesDown += DownlinkBytes(_clientVersion[client]);
+            bytesDown += DownlinkBytes(round, parameters, _clientVersion[client]);
             _clientVersion[client] = version;
             RestoreGlobal();
             var shard = new ShardView(_train, _shards[client]);
@@ -152,18 +153,39 @@ public sealed class FedKSeedSimulation : ISimulation
     {
         var deltas = new SeedScalar[delta.SeedIndices.Length];
         for (int i = 0; i < deltas.Length; i++) deltas[i] = new SeedScalar((int)delta.SeedIndices[i], delta.ScalarDeltas[i]);
-        SeedPerturbation.Replay(_model.Parameters, _trainable, _seedPool, deltas, learningRate);
+        SeedPerturbation.Replay(_model, _trainable, _seedPool, deltas, learningRate);
     }
 
-    /// <summary>Serialized size of the client's sync: the ModelChunk carrying ΔH since its version.</summary>
-    private long DownlinkBytes(long sinceVersion)
+    /// <summary>
+    /// Serialized size of what a client downloads for a round: its RoundTask (hyper-parameters, Pro probabilities when
+    /// used) and the ModelChunk carrying ΔH since its version, each with the base-model fingerprint (three SHA-256).
+    /// </summary>
+    private long DownlinkBytes(long round, FedKSeedRoundParameters parameters, long sinceVersion)
     {
+        var fingerprint = new BaseModelFingerprint
+        {
+            Sha256 = ByteString.CopyFrom(new byte[32]), ConfigSha256 = ByteString.CopyFrom(new byte[32]),
+            WeightsSha256 = ByteString.CopyFrom(new byte[32]), ParameterCount = (ulong)_model.Weights.Length,
+        };
+        var hyper = new FedKSeedParameters
+        {
+            SeedCount = (uint)parameters.SeedCount, SeedPoolMasterSeed = parameters.SeedPoolMasterSeed, LocalSteps = (uint)parameters.LocalSteps,
+            Epsilon = parameters.Epsilon, LearningRate = parameters.LearningRate, BatchSize = 1, StepSeed = ulong.MaxValue,
+        };
+        hyper.SeedProbabilities.Add(parameters.SeedProbabilities);
+        var task = new RoundTask
+        {
+            FormatVersion = 1, Availability = TaskAvailability.Assigned, RoundId = (ulong)round, Method = TrainingMethod.Fedkseed,
+            Fedkseed = hyper, ModelVersion = (ulong)_strategy.LatestVersion, BaseModel = fingerprint,
+            Deadline = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UnixEpoch.AddYears(60)),
+        };
         var delta = _strategy.GetModelDelta(sinceVersion);
-        var seedDelta = new SeedScalarDelta { FromVersion = (ulong)delta.FromVersion };
-        seedDelta.SeedIndices.Add(delta.SeedIndices);
-        seedDelta.ScalarDeltas.Add(delta.ScalarDeltas);
-        var chunk = new ModelChunk { FormatVersion = 1, ModelVersion = (ulong)delta.ToVersion, Kind = ModelPayloadKind.SeedDelta, Last = true, SeedDelta = seedDelta };
-        return chunk.CalculateSize();
+        var chunk = new ModelChunk
+        {
+            FormatVersion = 1, ModelVersion = (ulong)delta.ToVersion, Kind = ModelPayloadKind.SeedDelta, Last = true, BaseModel = fingerprint,
+            SeedDelta = SeedScalarDelta.Create(delta.FromVersion, _options.Seeds, delta.SeedIndices, delta.ScalarDeltas),
+        };
+        return task.CalculateSize() + chunk.CalculateSize();
     }
 
     private void RestoreGlobal() => _global.CopyTo(_model.Weights);

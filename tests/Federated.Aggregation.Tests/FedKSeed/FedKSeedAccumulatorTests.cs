@@ -1,5 +1,5 @@
 using Federated.Aggregation.FedKSeed;
-using Federated.Core.Random;
+using Federated.Core.Seeds;
 
 namespace Federated.Aggregation.Tests.FedKSeed;
 

@@ -5,7 +5,7 @@ using FsCheck.Xunit;
 
 namespace Federated.Compression.Tests.SeedScalar;
 
-using SeedScalar = Federated.Core.Random.SeedScalar;
+using SeedScalar = Federated.Core.Seeds.SeedScalar;
 
 public class SeedScalarCodecTests
 {

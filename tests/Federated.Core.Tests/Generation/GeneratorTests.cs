@@ -51,6 +51,28 @@ public sealed class GeneratorTests
     }
 
     [Fact]
+    public void Generate_ConfigEos_StopsUnlessDisabled()
+    {
+        // Arrange: pretend the reference path's 3rd new id is the model's EOS (config carries eos_token_id).
+        using var lm0 = CausalLm.Load(Fixtures.Path("tiny-llama"));
+        using var reference = SafeTensorsFile.Open(Fixtures.Path("tiny-llama", "reference.safetensors"));
+        var prompt = reference.ReadInt32("prompt0.input_ids");
+        var greedy = reference.ReadInt32("generate.prompt0.ids");
+        int eos = greedy[prompt.Length + 2];
+        int firstAt = Array.IndexOf(greedy, eos, prompt.Length);
+        using var lm = new CausalLm(lm0.Config with { EosTokenIds = [eos] });
+        lm0.Weights.CopyTo(lm.Weights);
+
+        // Act
+        var stopped = Generator.Generate(lm, prompt, new GenerationOptions { MaxNewTokens = 16 });
+        var full = Generator.Generate(lm, prompt, new GenerationOptions { MaxNewTokens = 16, StopAtEos = false });
+
+        // Assert
+        Assert.Equal(greedy.AsSpan(0, firstAt + 1).ToArray(), stopped);
+        Assert.Equal(greedy, full);
+    }
+
+    [Fact]
     public void Generate_NearZeroTemperatureOrTinyTopP_EqualsGreedy()
     {
         // Arrange: with T = 1e-4 the smallest top-1/top-2 gap (0.0056, fixtures README) becomes e^-56: sampling is argmax.

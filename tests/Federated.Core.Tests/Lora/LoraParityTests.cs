@@ -52,6 +52,31 @@ public sealed class LoraParityTests
         Assert.Equal(reference.Tensors.Count(t => t.Name.StartsWith("lora.grad.", StringComparison.Ordinal)), adapter.Parameters.Count);
     }
 
+    [Fact]
+    public void Backward_FrozenA_OnlyBGradientsMatchPyTorch()
+    {
+        // Arrange: FFA-LoRA — A frozen, so dA is not computed (stays zero) while dB is unchanged.
+        using var lm = CausalLm.Load(Fixtures.Path("tiny-llama"));
+        var adapter = LoraAdapter.Load(lm, Fixtures.Path("tiny-llama", "lora-adapter"));
+        adapter.TrainA = false;
+        lm.AttachAdapter(adapter);
+        lm.TrainBaseWeights = false;
+        using var reference = SafeTensorsFile.Open(Fixtures.Path("tiny-llama", "reference.safetensors"));
+        var ids = reference.ReadInt32("batch.input_ids");
+
+        // Act
+        lm.ForwardLoss(ids, 2, 24);
+        lm.ZeroGrad();
+        lm.Backward();
+
+        // Assert
+        foreach (var m in adapter.Modules)
+        {
+            Assert.All(m.A.Grad.ToArray(), g => Assert.Equal(0f, g));
+            TensorAssert.Close(reference.ReadFloat32("lora.grad." + m.B.Name), m.B.Grad, 1e-5, 1e-3, "lora.grad." + m.B.Name);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Models))]
     public void MergeInto_Adapter_BaseModelReproducesAdapterLogits(string model)

@@ -50,6 +50,43 @@ public sealed class ModelParityTests
 
     [Theory]
     [MemberData(nameof(Models))]
+    public void ForwardLoss_ResponseMask_EqualsCrossEntropyOfReferenceLogitsOverMaskedTokens(string model)
+    {
+        // Arrange: score only target tokens 10..T-1 of prompt0; the expected value is computed here in float64 from
+        // PyTorch's prompt0.logits (log-sum-exp minus the target logit, averaged over the scored positions).
+        using var lm = CausalLm.Load(Fixtures.Path(model));
+        using var reference = SafeTensorsFile.Open(Fixtures.Path(model, "reference.safetensors"));
+        var ids = reference.ReadInt32("prompt0.input_ids");
+        var logits = reference.ReadFloat32("prompt0.logits");
+        int T = ids.Length, V = lm.Config.VocabSize;
+        var mask = new bool[T];
+        for (int t = 10; t < T; t++) mask[t] = true;
+        double sum = 0;
+        for (int t = 9; t < T - 1; t++)
+        {
+            var row = logits.AsSpan(t * V, V);
+            double max = double.NegativeInfinity, z = 0;
+            foreach (var x in row) max = Math.Max(max, x);
+            foreach (var x in row) z += Math.Exp(x - max);
+            sum += max + Math.Log(z) - row[ids[t + 1]];
+        }
+        float expected = (float)(sum / (T - 10));
+
+        // Act
+        float loss = lm.ForwardLoss(ids, 1, T, mask);
+
+        // Assert
+        TensorAssert.Close([expected], [loss], 0, 1e-5, "masked loss");
+        var perToken = lm.TokenLosses;
+        Assert.Equal(0f, perToken[8]);
+        Assert.Equal(0f, perToken[T - 1]);
+        double mean = 0;
+        foreach (var x in perToken) mean += x;
+        Assert.Equal(loss, mean / (T - 10), 5);
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
     public void Backward_Batch_EveryGradientMatchesPyTorch(string model)
     {
         // Arrange
@@ -142,11 +179,16 @@ public sealed class ModelParityTests
         lm.ForwardLoss(ids, 2, 24);
         var retained = lm.Logits.ToArray();
 
-        // Act
+        // Act: shared slots; attention items in 1 and in 3 uneven chunks (8 items) with per-chunk probability scratch
         lm.KeepActivationsForBackward = false;
+        lm.Threads = 1;
+        lm.ForwardLoss(ids, 2, 24);
+        var single = lm.Logits.ToArray();
+        lm.Threads = 3;
         lm.ForwardLoss(ids, 2, 24);
 
         // Assert
+        Assert.Equal(retained, single);
         Assert.Equal(retained, lm.Logits.ToArray());
         var e = Assert.Throws<InvalidOperationException>(lm.Backward);
         Assert.Contains("KeepActivationsForBackward", e.Message);

@@ -1,0 +1,73 @@
+using System.CommandLine;
+using Federated.Client.Edge;
+using Federated.Client.Networking;
+using Federated.Client.Training;
+using Microsoft.Extensions.Logging;
+
+namespace Federated.Cli.Commands;
+
+/// <summary>`federated join`: runs an edge client against a federation server until it finishes or Ctrl-C.</summary>
+internal static class JoinCommand
+{
+    /// <summary>
+    /// Integrator: set this to build the local trainer (FedKSeed zeroth-order steps / ComPEFT LoRA on the engine) from
+    /// the model directory. Arguments: model directory; returns the trainer, or null when none is available. Until it
+    /// is set, `federated join` fails with a clear message (exit 1) instead of pretending to train.
+    /// </summary>
+    internal static Func<string, ILocalTrainer?> TrainerFactory { get; set; } = _ => null;
+
+    public static Command Create()
+    {
+        var server = new Option<Uri>("--server") { Description = "Server URL: http://HOST:PORT (h2c) or https://HOST:PORT (TLS).", Required = true };
+        var token = new Option<string>("--token") { Description = "Enrollment token from the operator (used once; the credential is kept in --state).", Required = true };
+        var model = new Option<DirectoryInfo>("--model") { Description = "Base model directory (the same files as the server's).", Required = true };
+        var data = new Option<FileInfo>("--data") { Description = "This client's training shard (JSONL).", Required = true };
+        var state = new Option<DirectoryInfo?>("--state") { Description = "Client state directory (identity, credential, pending update). Default: ./.federated-client" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON summary object at the end." };
+        var command = new Command("join", """
+            Join a federation as an edge client: enroll once, then get tasks, sync the model, train locally, push updates,
+            surviving network faults and restarts (state in --state). Ctrl-C stops cleanly; run again to resume.
+
+            Example:
+              federated join --server http://127.0.0.1:5080 --token enroll-0123abcd --model models/smollm2-135m --data data/shard-0.jsonl --state state/client-0
+            """)
+        { server, token, model, data, state, json };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var modelDir = parse.GetValue(model)!;
+            var shard = parse.GetValue(data)!;
+            if (!modelDir.Exists) throw new DirectoryNotFoundException($"The model directory {modelDir.FullName} does not exist.");
+            if (!shard.Exists) throw new FileNotFoundException($"The data shard {shard.FullName} does not exist.", shard.FullName);
+            var fingerprint = ModelFingerprint.Compute(modelDir.FullName);
+            var trainer = TrainerFactory(modelDir.FullName);
+            if (trainer is null)
+            {
+                Console.Error.WriteLine("error: no local trainer is available in this build (the FedKSeed/ComPEFT trainers are not wired into " +
+                    "`federated join` yet; see JoinCommand.TrainerFactory).");
+                return CliRunner.Failure;
+            }
+            var options = new EdgeClientOptions
+            {
+                Server = parse.GetValue(server)!, EnrollmentToken = parse.GetValue(token)!, BaseModelSha256 = fingerprint.Sha256,
+                StateDirectory = parse.GetValue(state)?.FullName ?? Path.GetFullPath(".federated-client"),
+            };
+            using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
+                .AddFilter("Grpc", LogLevel.Warning));
+            using var channel = FederationChannel.Create(options.Server, new FederationChannelOptions(), TimeProvider.System, loggers: loggers);
+            var client = new EdgeClient(channel, trainer, new DataShard(shard.FullName), options, TimeProvider.System, loggers.CreateLogger<EdgeClient>());
+            try
+            {
+                var summary = await client.RunAsync(cancellationToken);
+                if (parse.GetValue(json)) JsonOutput.Write(summary);
+                else Console.Error.WriteLine($"Federation finished: {summary.RoundsPushed} rounds pushed, {summary.RoundsMissed} missed, model version {summary.ModelVersion}.");
+                return CliRunner.Ok;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                Console.Error.WriteLine("Stopped; progress is saved in the state directory. Run the same command to resume.");
+                return CliRunner.Ok;
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,266 @@
+using Federated.Client.Networking;
+using Federated.Client.Training;
+using Federated.Protocol.V1;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Federated.Client.Edge;
+
+/// <summary>
+/// An edge participant: enroll once (credential kept in the state directory), then loop GetTask → sync the model
+/// (GetModel ΔH since the version it holds) → train with the injected <see cref="ILocalTrainer"/> → persist the update
+/// → PushUpdate → record the round, until the server says FINISHED or the token is cancelled (Ctrl-C: the loop stops
+/// between steps; whatever was persisted is resumed next run).
+/// <para>Crash safety: the trained update is written to disk before the push and removed only after a receipt, so a
+/// restart pushes the same bytes again (the server answers duplicate = true) instead of retraining; a finished round
+/// is recorded, so it is never trained again. Retries live only in <see cref="FederationChannel"/>.</para>
+/// </summary>
+public sealed class EdgeClient
+{
+    private const uint FormatVersion = 1;
+    private readonly FederationChannel _channel;
+    private readonly ILocalTrainer _trainer;
+    private readonly DataShard _shard;
+    private readonly EdgeClientOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public EdgeClient(FederationChannel channel, ILocalTrainer trainer, DataShard shard, EdgeClientOptions options,
+        TimeProvider time, ILogger<EdgeClient>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        ArgumentNullException.ThrowIfNull(trainer);
+        ArgumentNullException.ThrowIfNull(shard);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        options.Validate();
+        _channel = channel;
+        _trainer = trainer;
+        _shard = shard;
+        _options = options;
+        _time = time;
+        _logger = logger ?? NullLogger<EdgeClient>.Instance;
+    }
+
+    /// <summary>Runs until the federation finishes. Throws <see cref="OperationCanceledException"/> when cancelled and
+    /// <see cref="RpcException"/> for a final refusal (e.g. the enrollment token is unknown) or exhausted retries.</summary>
+    public async Task<EdgeRunSummary> RunAsync(CancellationToken cancellationToken)
+    {
+        var state = EdgeClientState.Open(_options.StateDirectory);
+        await EnsureEnrolledAsync(state, force: false, cancellationToken).ConfigureAwait(false);
+        long modelVersion = await _trainer.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        EdgeLog.Started(_logger, state.Current.ClientId!, modelVersion, state.Current.LastFinishedRound);
+
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            RoundTask task;
+            try
+            {
+                task = await _channel.GetTaskAsync(new TaskRequest
+                {
+                    FormatVersion = FormatVersion, ClientId = state.Current.ClientId, ModelVersion = (ulong)modelVersion, BaseModel = Fingerprint(),
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unauthenticated)
+            {
+                // The credential was rotated or the server lost it: enroll again (same name ⇒ same client id).
+                await EnsureEnrolledAsync(state, force: true, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            if (task.Availability == TaskAvailability.Finished)
+            {
+                modelVersion = await SyncAsync(state, modelVersion, cancellationToken).ConfigureAwait(false);   // end on the final global model
+                EdgeLog.Finished(_logger, state.Current.RoundsPushed, state.Current.RoundsMissed);
+                return new EdgeRunSummary(state.Current.ClientId!, state.Current.RoundsPushed, state.Current.RoundsMissed, modelVersion);
+            }
+            long roundId = (long)task.RoundId;
+            if (task.Availability != TaskAvailability.Assigned || roundId <= state.Current.LastFinishedRound)
+            {
+                await WaitAsync(task.RetryAfter?.ToTimeSpan() ?? _options.MaxPollDelay, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            var pending = state.LoadPending(roundId);
+            if (pending is null)
+            {
+                long target = (long)task.ModelVersion;
+                if (modelVersion != target)
+                {
+                    modelVersion = await SyncAsync(state, modelVersion, cancellationToken).ConfigureAwait(false);
+                    if (modelVersion != target) continue;   // the server moved on while we synced: ask again
+                }
+                var result = await _trainer.TrainAsync(ToDomain(task), _shard, cancellationToken).ConfigureAwait(false);
+                pending = ToUpdate(state.Current.ClientId!, task, result);
+                state.SavePending(pending);
+                EdgeLog.Trained(_logger, roundId, result.SampleCount);
+            }
+            await PushAsync(state, pending, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task PushAsync(EdgeClientState state, ClientUpdate update, CancellationToken cancellationToken)
+    {
+        long roundId = (long)update.RoundId;
+        bool pushed;
+        try
+        {
+            var receipt = await _channel.PushUpdateAsync(update, cancellationToken).ConfigureAwait(false);
+            EdgeLog.Pushed(_logger, roundId, receipt.Duplicate);
+            pushed = true;
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists)
+        {
+            // An earlier run pushed a different payload for this round (trained again after losing its pending file).
+            EdgeLog.Pushed(_logger, roundId, true);
+            pushed = true;
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
+        {
+            // Late (deadline or quorum passed), or our update is unacceptable: give the round up, never retry it.
+            EdgeLog.RoundLost(_logger, roundId, ex.StatusCode, ex.Status.Detail);
+            pushed = false;
+        }
+        var s = state.Current;
+        state.Save(s with
+        {
+            LastFinishedRound = Math.Max(s.LastFinishedRound, roundId),
+            RoundsPushed = s.RoundsPushed + (pushed ? 1 : 0),
+            RoundsMissed = s.RoundsMissed + (pushed ? 0 : 1),
+        });
+        state.ClearPending();
+    }
+
+    /// <summary>Brings the local model from <paramref name="from"/> to the server's latest version; returns it.</summary>
+    private async Task<long> SyncAsync(EdgeClientState state, long from, CancellationToken cancellationToken)
+    {
+        var download = await _channel.GetModelAsync(new ModelRequest
+        {
+            FormatVersion = FormatVersion, ClientId = state.Current.ClientId, SinceVersion = (ulong)from, BaseModel = Fingerprint(),
+        }, cancellationToken).ConfigureAwait(false);
+        var last = download.Last;
+        var delta = last.Kind == ModelPayloadKind.SeedDelta
+            ? new GlobalModelDelta(GlobalModelDeltaKind.SeedDelta, (long)last.SeedDelta.FromVersion, (long)last.ModelVersion,
+                [.. last.SeedDelta.Entries().Select(e => (uint)e.SeedIndex)], [.. last.SeedDelta.Entries().Select(e => e.Delta)], [], [])
+            : new GlobalModelDelta(GlobalModelDeltaKind.CompressedAdapter, from, (long)last.ModelVersion, [], [], download.Payload,
+                last.Layout.Select(e => (e.Name, e.ElementCount)).ToArray());
+        if (delta.FromVersion != from)
+            throw new InvalidDataException($"The server sent a model change from version {delta.FromVersion}; the client holds {from}.");
+        if (delta.ToVersion == from) return from;
+        await _trainer.ApplyModelDeltaAsync(delta, cancellationToken).ConfigureAwait(false);
+        state.Save(state.Current with { ModelVersion = delta.ToVersion });
+        EdgeLog.Synced(_logger, from, delta.ToVersion, delta.SeedIndices.Length);
+        return delta.ToVersion;
+    }
+
+    private async Task EnsureEnrolledAsync(EdgeClientState state, bool force, CancellationToken cancellationToken)
+    {
+        var s = state.Current;
+        if (!force && s.ClientId is not null && s.BearerToken is not null && s.Server == _options.Server.ToString())
+        {
+            _channel.BearerToken = s.BearerToken;
+            return;
+        }
+        var request = new EnrollmentRequest
+        {
+            FormatVersion = FormatVersion,
+            EnrollmentToken = _options.EnrollmentToken,
+            Client = new ClientInfo
+            {
+                Name = s.ClientName, Platform = System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier,
+                SoftwareVersion = typeof(EdgeClient).Assembly.GetName().Version?.ToString() ?? "0",
+                SampleCount = _options.SampleCount, SupportedMethods = { TrainingMethod.Fedkseed, TrainingMethod.Compeft },
+            },
+            BaseModel = Fingerprint(),
+        };
+        var enrollment = await _channel.EnrollAsync(request, cancellationToken).ConfigureAwait(false);
+        bool sameFederation = s.FederationId is null || s.FederationId == enrollment.Federation?.FederationId;
+        state.Save(s with
+        {
+            Server = _options.Server.ToString(), ClientId = enrollment.ClientId, BearerToken = enrollment.BearerToken,
+            FederationId = enrollment.Federation?.FederationId,
+            LastFinishedRound = sameFederation ? s.LastFinishedRound : 0,
+        });
+        if (!sameFederation) state.ClearPending();
+        _channel.BearerToken = enrollment.BearerToken;
+        EdgeLog.Enrolled(_logger, enrollment.ClientId, s.ClientName);
+    }
+
+    private async Task WaitAsync(TimeSpan retryAfter, CancellationToken cancellationToken)
+    {
+        var wait = retryAfter < _options.MaxPollDelay ? retryAfter : _options.MaxPollDelay;
+        if (_options.PollJitter > TimeSpan.Zero)
+            wait += TimeSpan.FromTicks((long)(Random.Shared.NextDouble() * _options.PollJitter.Ticks));
+        if (wait <= TimeSpan.Zero) await Task.Yield();
+        else await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+    }
+
+    private BaseModelFingerprint? Fingerprint() =>
+        _options.BaseModelSha256.Length == 0 ? null : new BaseModelFingerprint { Sha256 = ByteString.CopyFrom(_options.BaseModelSha256) };
+
+    internal static TrainingTask ToDomain(RoundTask task)
+    {
+        FedKSeedTask? fedkseed = task.Fedkseed is { } f
+            ? new FedKSeedTask((int)f.SeedCount, f.SeedPoolMasterSeed, (int)f.LocalSteps, f.Epsilon, f.LearningRate, (int)f.BatchSize,
+                f.SeedProbabilities.ToArray(), f.StepSeed)
+            : null;
+        ComPeftTask? compeft = task.Compeft is { } c
+            ? new ComPeftTask((int)c.Rank, c.Alpha, c.TargetModules.ToArray(), c.Density, c.ScaleFactor, c.LearningRate, (int)c.LocalSteps,
+                (int)c.BatchSize, c.FreezeA, c.LoraASeed, c.LeastSquaresScale, c.ErrorFeedback)
+            : null;
+        return new TrainingTask((long)task.RoundId, (long)task.ModelVersion, task.Deadline?.ToDateTimeOffset() ?? DateTimeOffset.MaxValue,
+            fedkseed, compeft);
+    }
+
+    private ClientUpdate ToUpdate(string clientId, RoundTask task, LocalTrainingResult result)
+    {
+        var update = new ClientUpdate
+        {
+            FormatVersion = FormatVersion, ClientId = clientId, RoundId = task.RoundId, ModelVersion = task.ModelVersion,
+            BaseModel = Fingerprint(), SampleCount = result.SampleCount,
+        };
+        foreach (var (key, value) in result.Metrics) update.Metrics[key] = value;
+        switch (result.Payload)
+        {
+            case SeedScalarsPayload seeds:
+                update.SeedScalars = new SeedScalars();
+                update.SeedScalars.SeedIndices.Add(seeds.SeedIndices);
+                update.SeedScalars.Scalars.Add(seeds.Scalars);
+                break;
+            case CompressedPayload compressed:
+                update.Compressed = new CompressedUpdate { Payload = ByteString.CopyFrom(compressed.TernaryPayload) };
+                break;
+            default:
+                throw new ArgumentException($"The trainer returned an unknown payload type {result.Payload?.GetType().Name}.", nameof(result));
+        }
+        return update;
+    }
+}
+
+/// <summary>Structured logs of the edge client (event ids 350-399).</summary>
+internal static partial class EdgeLog
+{
+    [LoggerMessage(350, LogLevel.Information, "Edge client {ClientId} started at model version {Version}, last finished round {Round}")]
+    public static partial void Started(ILogger logger, string clientId, long version, long round);
+
+    [LoggerMessage(351, LogLevel.Information, "Enrolled as {ClientId} ({Name})")]
+    public static partial void Enrolled(ILogger logger, string clientId, string name);
+
+    [LoggerMessage(352, LogLevel.Information, "Synced model version {From} → {To} ({Seeds} seeds)")]
+    public static partial void Synced(ILogger logger, long from, long to, int seeds);
+
+    [LoggerMessage(353, LogLevel.Information, "Round {Round} trained on {Samples} samples")]
+    public static partial void Trained(ILogger logger, long round, ulong samples);
+
+    [LoggerMessage(354, LogLevel.Information, "Round {Round} pushed (duplicate: {Duplicate})")]
+    public static partial void Pushed(ILogger logger, long round, bool duplicate);
+
+    [LoggerMessage(355, LogLevel.Warning, "Round {Round} lost: {Status} {Detail}")]
+    public static partial void RoundLost(ILogger logger, long round, StatusCode status, string detail);
+
+    [LoggerMessage(356, LogLevel.Information, "Federation finished: {Pushed} rounds pushed, {Missed} missed")]
+    public static partial void Finished(ILogger logger, long pushed, long missed);
+}

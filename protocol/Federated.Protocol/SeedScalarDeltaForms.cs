@@ -1,0 +1,52 @@
+namespace Federated.Protocol.V1;
+
+/// <summary>
+/// The two wire forms of a FedKSeed ΔH download (sparse index/value lists, or dense K floats) and the rule choosing
+/// between them, in one place so the server and the simulator count and send the same bytes.
+/// </summary>
+public sealed partial class SeedScalarDelta
+{
+    /// <summary>
+    /// Builds the smaller form for <paramref name="seedCount"/> seeds. Sparse costs ~(varint index + 4) bytes per
+    /// changed seed, dense 4 bytes per seed; with more than about two thirds of the seeds changed, dense wins.
+    /// </summary>
+    public static SeedScalarDelta Create(long fromVersion, int seedCount, IReadOnlyList<uint> seedIndices, IReadOnlyList<float> deltas)
+    {
+        if (seedIndices.Count != deltas.Count)
+            throw new ArgumentException($"{seedIndices.Count} seed indices but {deltas.Count} deltas.", nameof(deltas));
+        var sparse = new SeedScalarDelta { FromVersion = (ulong)fromVersion };
+        sparse.SeedIndices.Add(seedIndices);
+        sparse.ScalarDeltas.Add(deltas);
+        var dense = new SeedScalarDelta { FromVersion = (ulong)fromVersion };
+        var values = new float[seedCount];
+        for (int i = 0; i < seedIndices.Count; i++)
+        {
+            uint s = seedIndices[i];
+            if (s >= (uint)seedCount) throw new ArgumentOutOfRangeException(nameof(seedIndices), s, $"Seed index is not below K = {seedCount}.");
+            values[s] = deltas[i];
+        }
+        dense.DenseDeltas.Add(values);
+        return dense.CalculateSize() < sparse.CalculateSize() ? dense : sparse;
+    }
+
+    /// <summary>The non-zero (seed index, ΔH) pairs in ascending seed order, whichever form was sent.</summary>
+    public IEnumerable<(int SeedIndex, float Delta)> Entries()
+    {
+        if (DenseDeltas.Count > 0)
+        {
+            if (SeedIndices.Count > 0 || ScalarDeltas.Count > 0)
+                throw new InvalidDataException("SeedScalarDelta has both the dense and the sparse form set.");
+            for (int s = 0; s < DenseDeltas.Count; s++)
+                if (DenseDeltas[s] != 0) yield return (s, DenseDeltas[s]);
+            yield break;
+        }
+        if (SeedIndices.Count != ScalarDeltas.Count)
+            throw new InvalidDataException($"SeedScalarDelta has {SeedIndices.Count} seed indices but {ScalarDeltas.Count} deltas.");
+        for (int i = 0; i < SeedIndices.Count; i++)
+        {
+            if (i > 0 && SeedIndices[i] <= SeedIndices[i - 1])
+                throw new InvalidDataException($"SeedScalarDelta seed indices are not strictly ascending at position {i}.");
+            yield return ((int)SeedIndices[i], ScalarDeltas[i]);
+        }
+    }
+}
