@@ -133,7 +133,7 @@ public sealed class ComPeftSimulation : ISimulation
     {
         var clock = Stopwatch.StartNew();
         long version = _strategy.LatestVersion;
-        var parameters = _strategy.ConfigureRound(round, version);
+        var parameters = (ComPeftRoundParameters)_strategy.ConfigureRound(round, version);
         var selected = SelectClients(round);
         var accepted = new List<AcceptedUpdate>(selected.Length);
         long bytesUp = 0, bytesDown = 0;
@@ -141,7 +141,7 @@ public sealed class ComPeftSimulation : ISimulation
         for (int i = 0; i < selected.Length; i++)
         {
             int client = selected[i];
-            bytesDown += DownlinkBytes(_clientVersion[client]);
+            bytesDown += DownlinkBytes(round, parameters, _clientVersion[client]);
             _clientVersion[client] = version;
             _global.Weights.CopyTo(_work.Weights);
             var shard = new ShardView(_train, _shards[client]);
@@ -184,20 +184,42 @@ public sealed class ComPeftSimulation : ISimulation
         return [dir];
     }
 
-    /// <summary>Serialized size of the client's sync: one ModelChunk carrying the adapter change since its version
-    /// (sha256 and layout included; a deployment splits large payloads into model_chunk_bytes pieces).</summary>
-    private long DownlinkBytes(long sinceVersion)
+    /// <summary>
+    /// Serialized size of what a client downloads for a round (as FedKSeed's simulator counts it): its RoundTask
+    /// (ComPEFT hyper-parameters) and one ModelChunk carrying the adapter change since its version (sha256 and layout
+    /// included; a deployment splits large payloads into model_chunk_bytes pieces), each with the base-model
+    /// fingerprint (three SHA-256). An up-to-date client downloads only the task.
+    /// </summary>
+    private long DownlinkBytes(long round, ComPeftRoundParameters p, long sinceVersion)
     {
+        var fingerprint = new BaseModelFingerprint
+        {
+            Sha256 = ByteString.CopyFrom(new byte[32]), ConfigSha256 = ByteString.CopyFrom(new byte[32]),
+            WeightsSha256 = ByteString.CopyFrom(new byte[32]), ParameterCount = (ulong)_model.Weights.Length,
+        };
+        var hyper = new ComPeftParameters
+        {
+            Rank = (uint)p.Rank, Alpha = p.Alpha, Density = p.Density, ScaleFactor = p.ScaleFactor, LearningRate = p.LearningRate,
+            LocalSteps = (uint)p.LocalSteps, BatchSize = (uint)p.BatchSize, FreezeA = p.FreezeA, LoraASeed = p.LoraASeed,
+            LeastSquaresScale = p.LeastSquaresScale, ErrorFeedback = p.ErrorFeedback,
+        };
+        hyper.TargetModules.Add(p.TargetModules);
+        var task = new RoundTask
+        {
+            FormatVersion = 1, Availability = TaskAvailability.Assigned, RoundId = (ulong)round, Method = TrainingMethod.Compeft,
+            Compeft = hyper, ModelVersion = (ulong)_strategy.LatestVersion, BaseModel = fingerprint,
+            Deadline = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UnixEpoch.AddYears(60)),
+        };
         var payload = _strategy.GetModelDelta(sinceVersion).Payload;
-        if (payload.Length == 0) return 0;
+        if (payload.Length == 0) return task.CalculateSize();
         var chunk = new ModelChunk
         {
             FormatVersion = 1, ModelVersion = (ulong)_strategy.LatestVersion, Kind = ModelPayloadKind.CompressedAdapter,
             TotalBytes = (ulong)payload.Length, Sha256 = ByteString.CopyFrom(SHA256.HashData(payload)), Offset = 0,
-            Data = ByteString.CopyFrom(payload), Last = true,
+            Data = ByteString.CopyFrom(payload), Last = true, BaseModel = fingerprint,
         };
         chunk.Layout.Add(_extents);
-        return chunk.CalculateSize();
+        return task.CalculateSize() + chunk.CalculateSize();
     }
 
     private float[] Residual(int client)
