@@ -1,5 +1,5 @@
 using Federated.Aggregation.FedKSeed;
-using Federated.Core.Random;
+using Federated.Core.Seeds;
 using Federated.Server.Strategies;
 
 namespace Federated.Server.Tests;

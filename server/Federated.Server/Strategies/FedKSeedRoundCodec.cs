@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using Federated.Aggregation.FedKSeed;
-using Federated.Core.Random;
+using Federated.Core.Seeds;
 
 namespace Federated.Server.Strategies;
 

@@ -1,5 +1,5 @@
 using Federated.Aggregation.FedKSeed;
-using Federated.Core.Random;
+using Federated.Core.Seeds;
 using Federated.Protocol.V1;
 using Federated.Server.Domain;
 using Google.Protobuf;
