@@ -20,7 +20,13 @@ internal static class JoinCommand
 
     public static Command Create()
     {
-        var server = new Option<Uri>("--server") { Description = "Server URL: http://HOST:PORT (h2c) or https://HOST:PORT (TLS).", Required = true };
+        var server = new Option<Uri>("--server")
+        {
+            Description = "Server URL: http://HOST:PORT (h2c) or https://HOST:PORT (TLS).", Required = true,
+            CustomParser = r => Uri.TryCreate(r.Tokens.Single().Value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+                ? uri
+                : throw new ArgumentException($"--server '{r.Tokens.Single().Value}' is not an http:// or https:// URL."),
+        };
         var token = new Option<string>("--token") { Description = "Enrollment token from the operator (used once; the credential is kept in --state).", Required = true };
         var model = new Option<DirectoryInfo>("--model") { Description = "Base model directory (the same files as the server's).", Required = true };
         var data = new Option<FileInfo>("--data") { Description = "This client's training shard (JSONL).", Required = true };
