@@ -23,9 +23,13 @@ internal static class JoinCommand
         var server = new Option<Uri>("--server")
         {
             Description = "Server URL: http://HOST:PORT (h2c) or https://HOST:PORT (TLS).", Required = true,
-            CustomParser = r => Uri.TryCreate(r.Tokens.Single().Value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
-                ? uri
-                : throw new ArgumentException($"--server '{r.Tokens.Single().Value}' is not an http:// or https:// URL."),
+            CustomParser = r =>
+            {
+                string text = r.Tokens.Single().Value;
+                if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)) return uri;
+                r.AddError($"--server '{text}' is not an http:// or https:// URL.");
+                return null;
+            },
         };
         var token = new Option<string>("--token") { Description = "Enrollment token from the operator (used once; the credential is kept in --state).", Required = true };
         var model = new Option<DirectoryInfo>("--model") { Description = "Base model directory (the same files as the server's).", Required = true };
