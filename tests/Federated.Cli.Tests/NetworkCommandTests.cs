@@ -52,18 +52,46 @@ public sealed class NetworkCommandTests
     }
 
     [Fact]
-    public void Join_NoTrainerWired_FailsWithExitCode1()
+    public void Join_TrainerFactoryReturnsNull_FailsWithExitCode1()
     {
         // Arrange
         var root = new RootCommand { JoinCommand.Create() };
         string[] args = ["join", "--server", "http://127.0.0.1:1", "--token", "t", "--model", Fixtures.Path("tiny-gpt2"),
             "--data", Fixtures.Path("tiny-gpt2/batch.json"), "--state", Path.Combine(Path.GetTempPath(), "federated-join-test")];
+        var wired = JoinCommand.TrainerFactory;
+        JoinCommand.TrainerFactory = _ => null;
 
         // Act
-        int code = CliRunner.Run(root, args);
+        int code;
+        try { code = CliRunner.Run(root, args); }
+        finally { JoinCommand.TrainerFactory = wired; }
 
         // Assert
         Assert.Equal(CliRunner.Failure, code);
+    }
+
+    [Fact]
+    public void Join_ServerNotAUrl_BadInputBeforeAnyWork()
+    {
+        // Arrange
+        var root = new RootCommand { JoinCommand.Create() };
+        string[] args = ["join", "--server", "127.0.0.1:5080", "--token", "t", "--model", Fixtures.Path("tiny-gpt2"), "--data", Fixtures.Path("tiny-gpt2/batch.json")];
+
+        // Act
+        var result = root.Parse(args);
+
+        // Assert
+        Assert.Contains(result.Errors, e => e.Message.Contains("not an http:// or https:// URL", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Join_Default_WiresTheFedKSeedTrainer()
+    {
+        // Act
+        var trainer = JoinCommand.TrainerFactory(Fixtures.Path("tiny-llama"));
+
+        // Assert
+        Assert.IsType<Federated.Client.FedKSeed.FedKSeedLocalTrainer>(trainer);
     }
 
     [Fact]

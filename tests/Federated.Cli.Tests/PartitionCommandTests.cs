@@ -48,6 +48,27 @@ public sealed class PartitionCommandTests : IDisposable
         Assert.Contains("<svg", File.ReadAllText(Path.Combine(_dir, "partition.svg")));
     }
 
+    [Fact]
+    public void Partition_WriteShards_FilesHoldEachClientsRecordsInPartitionOrder()
+    {
+        // Arrange: the partition computed directly (what the simulator does with the same data, clients, scheme, seed).
+        var records = Federated.Data.BuiltinDataset.LoadByName("builtin:validation").Records;
+        var expected = Federated.Data.Partitioning.PartitionScheme.Parse("dirichlet:0.5").Apply(records.Select(r => r.Category).ToArray(), 4, 5);
+        string shards = Path.Combine(_dir, "shards");
+
+        // Act
+        var (code, _, stderr) = Run("partition", "--data", "builtin:validation", "--clients", "4", "--scheme", "dirichlet:0.5", "--seed", "5",
+            "--out", _dir, "--write-shards", shards, "--json");
+
+        // Assert
+        Assert.True(code == 0, stderr);
+        for (int c = 0; c < 4; c++)
+        {
+            var written = Federated.Data.InstructionDataset.Load(Path.Combine(shards, $"client-{c:D5}.jsonl")).Records;
+            Assert.Equal(expected.Clients[c].Select(i => records[i]), written);
+        }
+    }
+
     [Theory]
     [InlineData("--scheme", "dirichlet:abc")]
     [InlineData("--scheme", "iid+holdout:not.a.category")]

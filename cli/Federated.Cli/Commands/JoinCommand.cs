@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Federated.Client.Edge;
+using Federated.Client.FedKSeed;
 using Federated.Client.Networking;
 using Federated.Client.Training;
 using Microsoft.Extensions.Logging;
@@ -10,15 +11,26 @@ namespace Federated.Cli.Commands;
 internal static class JoinCommand
 {
     /// <summary>
-    /// Integrator: set this to build the local trainer (FedKSeed zeroth-order steps / ComPEFT LoRA on the engine) from
-    /// the model directory. Arguments: model directory; returns the trainer, or null when none is available. Until it
-    /// is set, `federated join` fails with a clear message (exit 1) instead of pretending to train.
+    /// Builds the local trainer from the model directory: FedKSeed zeroth-order steps on the engine
+    /// (<see cref="FedKSeedLocalTrainer"/>, max length 128, all tensors trainable: the simulator's defaults). A ComPEFT
+    /// federation's tasks are refused by it with a clear error (the ComPEFT server strategy is not served yet).
+    /// Returning null makes `federated join` exit 1 with a clear message (tests may swap the factory).
     /// </summary>
-    internal static Func<string, ILocalTrainer?> TrainerFactory { get; set; } = _ => null;
+    internal static Func<string, ILocalTrainer?> TrainerFactory { get; set; } = modelDir => new FedKSeedLocalTrainer(modelDir);
 
     public static Command Create()
     {
-        var server = new Option<Uri>("--server") { Description = "Server URL: http://HOST:PORT (h2c) or https://HOST:PORT (TLS).", Required = true };
+        var server = new Option<Uri>("--server")
+        {
+            Description = "Server URL: http://HOST:PORT (h2c) or https://HOST:PORT (TLS).", Required = true,
+            CustomParser = r =>
+            {
+                string text = r.Tokens.Single().Value;
+                if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)) return uri;
+                r.AddError($"--server '{text}' is not an http:// or https:// URL.");
+                return null;
+            },
+        };
         var token = new Option<string>("--token") { Description = "Enrollment token from the operator (used once; the credential is kept in --state).", Required = true };
         var model = new Option<DirectoryInfo>("--model") { Description = "Base model directory (the same files as the server's).", Required = true };
         var data = new Option<FileInfo>("--data") { Description = "This client's training shard (JSONL).", Required = true };
@@ -29,7 +41,7 @@ internal static class JoinCommand
             surviving network faults and restarts (state in --state). Ctrl-C stops cleanly; run again to resume.
 
             Example:
-              federated join --server http://127.0.0.1:5080 --token enroll-0123abcd --model models/smollm2-135m --data data/shard-0.jsonl --state state/client-0
+              federated join --server http://127.0.0.1:5080 --token enroll-0123abcd --model models/wordnet-base --data shards/client-00000.jsonl --state state/client-0
             """)
         { server, token, model, data, state, json };
         command.SetAction(async (parse, cancellationToken) =>

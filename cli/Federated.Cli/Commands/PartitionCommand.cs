@@ -29,12 +29,18 @@ internal static class PartitionCommand
         var output = new Option<string>("--out") { Description = "Folder for partition.png and partition.svg.", DefaultValueFactory = _ => "runs/partition" };
         var skipBad = new Option<bool>("--skip-bad-lines") { Description = "Skip malformed JSONL lines (and count them) instead of failing." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var writeShards = new Option<DirectoryInfo?>("--write-shards")
+        {
+            Description = "Also write each client's records to DIR/client-00000.jsonl, … (partition order; the exact shards " +
+                "`federated simulate` trains on with the same --data/--clients/--partition/--seed; give one to each `federated join --data`).",
+        };
         var command = new Command("partition",
             "Partition a dataset over clients and show each client's size and category mix.\n\n" +
             "Examples:\n  federated partition --clients 20 --scheme dirichlet:0.1 --seed 1\n" +
-            "  federated partition --data builtin --clients 8 --scheme categories:2+holdout:noun.animal --json")
+            "  federated partition --data builtin --clients 8 --scheme categories:2+holdout:noun.animal --json\n" +
+            "  federated partition --data builtin --clients 2 --scheme iid --seed 42 --write-shards shards")
         {
-            data, clients, scheme, seed, output, skipBad, json,
+            data, clients, scheme, seed, output, skipBad, json, writeShards,
         };
         command.SetAction(parse =>
         {
@@ -62,6 +68,8 @@ internal static class PartitionCommand
             var (png, svg) = PartitionHeatmap.Write(shares, columns, sizes,
                 $"{parsed} · {clientCount} clients · seed {seedValue} · {dataName}", Path.Combine(outDir, "partition"));
 
+            var shardFiles = parse.GetValue(writeShards) is { } shardDir ? WriteShards(loaded.Records, result.Clients, shardDir.FullName) : [];
+
             var clientRows = Enumerable.Range(0, clientCount).Select(c => new ClientRow(c, sizes[c],
                 Enumerable.Range(0, columns.Length).Where(k => counts[c, k] > 0)
                     .ToDictionary(k => columns[k], k => counts[c, k]))).ToArray();
@@ -71,7 +79,7 @@ internal static class PartitionCommand
                 {
                     Data = dataName, Records = categories.Length, SkippedLines = loaded.SkippedLines, Scheme = parsed.ToString(),
                     Seed = seedValue, Clients = clientRows, HeldOut = result.HeldOut.Length, Unassigned = result.Unassigned.Length,
-                    Png = png, Svg = svg,
+                    Png = png, Svg = svg, Shards = shardFiles,
                 });
                 return CliRunner.Ok;
             }
@@ -89,9 +97,25 @@ internal static class PartitionCommand
                 $"held out {result.HeldOut.Length}, unassigned {result.Unassigned.Length}" +
                 (loaded.SkippedLines > 0 ? $", skipped lines {loaded.SkippedLines}" : "") + "."));
             AnsiConsole.MarkupLine(Markup.Escape($"heat map: {png}, {svg}"));
+            if (shardFiles.Length > 0) AnsiConsole.MarkupLine(Markup.Escape($"shards: {shardFiles[0]} … {shardFiles[^1]}"));
             return CliRunner.Ok;
         });
         return command;
+    }
+
+    /// <summary>Writes client c's records, in partition order, to DIR/client-{c:D5}.jsonl (the simulator's client ids).</summary>
+    private static string[] WriteShards(IReadOnlyList<InstructionExample> records, IReadOnlyList<int[]> clients, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var files = new string[clients.Count];
+        for (int c = 0; c < clients.Count; c++)
+        {
+            if (clients[c].Length == 0)
+                throw new ArgumentException($"The partition left client {c} with no records; use fewer --clients or another --scheme.");
+            files[c] = Path.Combine(directory, $"client-{c:D5}.jsonl");
+            InstructionDatasetWriter.Write(files[c], clients[c].Select(i => records[i]));
+        }
+        return files;
     }
 
     private sealed record ClientRow(int Id, int Size, Dictionary<string, int> Categories);

@@ -28,13 +28,19 @@ internal static class ServeCommand
         var localSteps = new Option<int>("--local-steps") { Description = "FedKSeed τ (zeroth-order steps per round).", DefaultValueFactory = _ => 200 };
         var learningRate = new Option<float>("--learning-rate") { Description = "FedKSeed η.", DefaultValueFactory = _ => 3e-7f };
         var epsilon = new Option<float>("--epsilon") { Description = "FedKSeed ε.", DefaultValueFactory = _ => 1e-3f };
+        var seed = new Option<ulong>("--seed")
+        {
+            Description = "Run seed: the FedKSeed seed pool's master seed, client selection and each client's per-round step seed " +
+                "(`federated simulate --seed` with the same value and the server's client ids draws the same steps).",
+            DefaultValueFactory = _ => 42,
+        };
         var command = new Command("serve", """
             Run a federation server: gRPC (HTTP/2) with durable rounds in --data-dir. Clients join with `federated join`.
 
             Example:
               federated serve --model models/smollm2-135m --method fedkseed --data-dir state/fed1 --rounds 50 --clients-per-round 8 --min-clients 4 --round-timeout 10m
             """)
-        { model, method, dataDir, port, rounds, perRound, minClients, timeout, tokens, cert, key, seedCount, localSteps, learningRate, epsilon };
+        { model, method, dataDir, port, rounds, perRound, minClients, timeout, tokens, cert, key, seedCount, localSteps, learningRate, epsilon, seed };
         command.SetAction(async (parse, cancellationToken) =>
         {
             string stateDir = parse.GetValue(dataDir)!.FullName;
@@ -71,6 +77,8 @@ internal static class ServeCommand
                 o.FedKSeed.LocalSteps = parse.GetValue(localSteps);
                 o.FedKSeed.LearningRate = parse.GetValue(learningRate);
                 o.FedKSeed.Epsilon = parse.GetValue(epsilon);
+                o.FedKSeed.SeedPoolMasterSeed = parse.GetValue(seed);
+                o.Coordinator.SelectionSeed = parse.GetValue(seed);
             });
             await using var app = builder.Build();
             app.MapFederationServer();

@@ -96,7 +96,8 @@ public sealed class EdgeClient
                 var result = await _trainer.TrainAsync(ToDomain(task), _shard, cancellationToken).ConfigureAwait(false);
                 pending = ToUpdate(state.Current.ClientId!, task, result);
                 state.SavePending(pending);
-                EdgeLog.Trained(_logger, roundId, result.SampleCount);
+                EdgeLog.Trained(_logger, roundId, result.SampleCount,
+                    string.Join(", ", result.Metrics.Select(m => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{m.Key} {m.Value:G5}"))));
             }
             await PushAsync(state, pending, cancellationToken).ConfigureAwait(false);
         }
@@ -252,8 +253,8 @@ internal static partial class EdgeLog
     [LoggerMessage(352, LogLevel.Information, "Synced model version {From} → {To} ({Seeds} seeds)")]
     public static partial void Synced(ILogger logger, long from, long to, int seeds);
 
-    [LoggerMessage(353, LogLevel.Information, "Round {Round} trained on {Samples} samples")]
-    public static partial void Trained(ILogger logger, long round, ulong samples);
+    [LoggerMessage(353, LogLevel.Information, "Round {Round} trained on {Samples} samples ({Metrics})")]
+    public static partial void Trained(ILogger logger, long round, ulong samples, string metrics);
 
     [LoggerMessage(354, LogLevel.Information, "Round {Round} pushed (duplicate: {Duplicate})")]
     public static partial void Pushed(ILogger logger, long round, bool duplicate);

@@ -233,8 +233,12 @@ public sealed class FederationCoordinator : IDisposable
 
     /// <summary>The seed a client uses for its own random choices in a round (e.g. FedKSeed step_seed):
     /// SplitMix64(SelectionSeed ⊕ round·φ ⊕ FNV-1a(client id)).</summary>
-    public ulong ClientRoundSeed(long roundId, string clientId) =>
-        SplitMix64(_options.SelectionSeed ^ ((ulong)roundId * 0x9E3779B97F4A7C15UL) ^ Fnv1a(clientId));
+    public ulong ClientRoundSeed(long roundId, string clientId) => ClientRoundSeed(_options.SelectionSeed, roundId, clientId);
+
+    /// <summary>The per-(client, round) seed for a given selection seed. The simulator uses it too, so that a networked
+    /// FedKSeed run and a simulation with the same seed and client ids draw the same local steps.</summary>
+    public static ulong ClientRoundSeed(ulong selectionSeed, long roundId, string clientId) =>
+        SplitMix64(selectionSeed ^ ((ulong)roundId * 0x9E3779B97F4A7C15UL) ^ Fnv1a(clientId));
 
     // ---- state machine -------------------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ using Federated.Data.Partitioning;
 using Federated.Data.Training;
 using Federated.Data.WordNet;
 using Federated.Protocol.V1;
+using Federated.Server.Coordination;
 using Federated.Server.Domain;
 using Federated.Server.Strategies;
 using Google.Protobuf;
@@ -119,7 +120,7 @@ public sealed class FedKSeedSimulation : ISimulation
             _clientVersion[client] = version;
             RestoreGlobal();
             var shard = new ShardView(_train, _shards[client]);
-            var local = _trainer.Train(plan, shard, ClientStreamSeed(client));
+            var local = _trainer.Train(plan, shard, FederationCoordinator.ClientRoundSeed(_options.Seed, round, ClientId(client)));
             dropped += local.DroppedSteps;
             lossSum += local.MeanLoss;
             var payload = new SeedScalars();
@@ -205,9 +206,10 @@ public sealed class FedKSeedSimulation : ISimulation
         return selected;
     }
 
-    private ulong ClientStreamSeed(int client) => FedKSeedTrainer.StreamSeed(_options.Seed, 1_000_000_000L + client);
-
-    private static string ClientId(int client) => $"client-{client:D5}";
+    /// <summary>Client <paramref name="client"/>'s id: the given <see cref="FedKSeedSimulationOptions.ClientIds"/> entry, else
+    /// client-00000, client-00001, …. It keys the client's step seed (the server's rule: step_seed =
+    /// FederationCoordinator.ClientRoundSeed(seed, round, id)) and the aggregation order (ordinal by id, as the store lists updates).</summary>
+    private string ClientId(int client) => _options.ClientIds is { } ids ? ids[client] : $"client-{client:D5}";
 
     /// <summary>A client's examples as a list view over the shared tokenized set (no copies).</summary>
     private sealed class ShardView(TokenizedExample[] all, int[] indices) : IReadOnlyList<TokenizedExample>

@@ -1,0 +1,186 @@
+using Federated.Client.Training;
+using Federated.Core.Models;
+using Federated.Core.Seeds;
+using Federated.Core.Tokenization;
+using Federated.Core.ZerothOrder;
+using Federated.Data;
+using Federated.Data.Training;
+
+namespace Federated.Client.FedKSeed;
+
+/// <summary>
+/// <see cref="ILocalTrainer"/> for FedKSeed on the engine: the same per-round work as the simulator
+/// (<c>FedKSeedSimulation.RunRound</c>), driven by the server's tasks instead of a loop.
+/// <list type="bullet">
+/// <item>State: one working <see cref="CausalLm"/> + one float32 copy of the weights at the held global version
+/// (2 × parameters × 4 bytes). Nothing is persisted: on start the held version is 0 (the base model) and the edge
+/// client replays ΔH since 0, which rebuilds exactly the version it had (the seed protocol is deterministic).</item>
+/// <item>Sync: θ ← θ − η·ΔH[s]·z(s) per seed, ascending index (<see cref="SeedPerturbation.Replay"/>), applied to the
+/// held copy. η, K and the pool's master seed come from a task. <see cref="Edge.EdgeClient"/> always asks for a task
+/// before it syncs for training, so they are known then; a delta that arrives before any task (a client whose first
+/// answer is FINISHED) is queued and replayed, in arrival order, when the parameters are first known. Using a
+/// default η instead would silently build a different model.</item>
+/// <item>Train: <see cref="FedKSeedTrainer.Train"/> with client stream seed = the task's <c>step_seed</c> (the server's
+/// per-(client, round) seed, <c>FederationCoordinator.ClientRoundSeed</c>); the simulator uses the same rule, so a
+/// networked run and a simulation with the same seed, clients and ids draw the same steps. Afterwards the weights are
+/// restored from the copy (the contract: the model is back at task.ModelVersion).</item>
+/// </list>
+/// </summary>
+public sealed class FedKSeedLocalTrainer : ILocalTrainer
+{
+    /// <summary>Default maximum tokens per example (the simulator's default).</summary>
+    public const int DefaultMaxLength = 128;
+
+    private readonly string _modelDirectory;
+    private readonly int _maxLength;
+    private readonly string? _trainablePattern;
+    private readonly List<GlobalModelDelta> _queued = [];
+    private CausalLm? _model;
+    private TrainableSet? _trainable;
+    private float[] _global = [];
+    private ExampleEncoder? _encoder;
+    private string? _shardPath;
+    private TokenizedExample[] _examples = [];
+    private RoundSettings? _settings;
+    private long _version;
+
+    /// <param name="modelDirectory">Base model directory (config.json, *.safetensors, tokenizer.json).</param>
+    /// <param name="maxLength">Maximum tokens per example (capped by the model's context).</param>
+    /// <param name="trainablePattern">Regex over parameter names of the trained tensors; null = all (the simulator's default).</param>
+    public FedKSeedLocalTrainer(string modelDirectory, int maxLength = DefaultMaxLength, string? trainablePattern = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
+        if (maxLength < 2) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "maxLength must be at least 2 tokens.");
+        _modelDirectory = modelDirectory;
+        _maxLength = maxLength;
+        _trainablePattern = trainablePattern;
+    }
+
+    /// <summary>The global version the held weights are at (queued deltas included).</summary>
+    public long ModelVersion => _version;
+
+    /// <summary>The held global weights (after queued deltas, when their parameters are known). Do not modify.</summary>
+    public ReadOnlySpan<float> GlobalWeights => _global;
+
+    /// <inheritdoc />
+    public ValueTask<long> InitializeAsync(CancellationToken cancellationToken)
+    {
+        _model = CausalLm.Load(_modelDirectory);
+        _model.KeepActivationsForBackward = false; // zeroth-order: inference memory only
+        _encoder = new ExampleEncoder(HfTokenizer.Load(_modelDirectory), Math.Min(_maxLength, _model.Config.MaxPositions));
+        _trainable = TrainableSet.Create(_model.Parameters, _trainablePattern);
+        _global = _model.Weights.ToArray();
+        _version = 0;
+        _queued.Clear();
+        return ValueTask.FromResult(0L);
+    }
+
+    /// <inheritdoc />
+    public ValueTask ApplyModelDeltaAsync(GlobalModelDelta delta, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(delta);
+        EnsureInitialized();
+        if (delta.Kind != GlobalModelDeltaKind.SeedDelta)
+            throw new InvalidDataException($"The FedKSeed trainer received a {delta.Kind} model change; this federation must run FedKSeed.");
+        if (delta.FromVersion != _version)
+            throw new InvalidDataException($"The model change starts at version {delta.FromVersion}; the trainer holds {_version}.");
+        if (delta.SeedIndices.Length != delta.ScalarDeltas.Length)
+            throw new InvalidDataException($"The model change has {delta.SeedIndices.Length} seed indices but {delta.ScalarDeltas.Length} values.");
+        _queued.Add(delta);
+        _version = delta.ToVersion;
+        if (_settings is not null) ReplayQueued(_settings);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<LocalTrainingResult> TrainAsync(TrainingTask task, DataShard shard, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(shard);
+        EnsureInitialized();
+        var f = task.FedKSeed ?? throw new ArgumentException($"Round {task.RoundId} carries no FedKSeed parameters; this trainer runs FedKSeed only.", nameof(task));
+        if (task.ModelVersion != _version)
+            throw new InvalidOperationException($"Round {task.RoundId} trains from version {task.ModelVersion}; the trainer holds {_version}.");
+        if (f.BatchSize != 1) throw new ArgumentException($"FedKSeed batch size {f.BatchSize} is not supported; the trainer takes one example per step.", nameof(task));
+        var settings = SettingsFor(f);
+        ReplayQueued(settings);
+        var examples = LoadShard(shard.Path);
+
+        var trainer = new FedKSeedTrainer(_model!, _trainable!, settings.SeedPool);
+        var plan = new FedKSeedRoundPlan(task.RoundId, f.LocalSteps, f.Epsilon, f.LearningRate, [.. f.SeedProbabilities.Select(p => (double)p)]);
+        FedKSeedLocalResult local;
+        try
+        {
+            local = trainer.Train(plan, examples, f.StepSeed);
+        }
+        finally
+        {
+            RestoreGlobal();   // the contract: back at task.ModelVersion, whatever happened
+        }
+        if (local.Steps.Length == 0)
+            throw new InvalidDataException($"Round {task.RoundId}: all {local.DroppedSteps} local steps had a non-finite loss; nothing to push.");
+
+        var indices = new uint[local.Steps.Length];
+        var scalars = new float[local.Steps.Length];
+        for (int t = 0; t < indices.Length; t++)
+        {
+            indices[t] = (uint)local.Steps[t].SeedIndex;
+            scalars[t] = local.Steps[t].Value;
+        }
+        var metrics = new Dictionary<string, double> { ["dropped_steps"] = local.DroppedSteps };
+        if (double.IsFinite(local.MeanLoss)) metrics["train_loss"] = local.MeanLoss;
+        return ValueTask.FromResult(new LocalTrainingResult(new SeedScalarsPayload(indices, scalars), (ulong)examples.Length, metrics));
+    }
+
+    /// <summary>Replays the queued deltas into the held copy: w ← w − η·ΔH[s]·z(s), one delta after another.</summary>
+    private void ReplayQueued(RoundSettings settings)
+    {
+        if (_queued.Count == 0) return;
+        RestoreGlobal();
+        foreach (var delta in _queued)
+        {
+            var steps = new SeedScalar[delta.SeedIndices.Length];
+            for (int i = 0; i < steps.Length; i++)
+            {
+                if (delta.SeedIndices[i] >= (uint)settings.SeedPool.Length)
+                    throw new InvalidDataException($"The model change names seed index {delta.SeedIndices[i]}, not below K = {settings.SeedPool.Length}.");
+                steps[i] = new SeedScalar((int)delta.SeedIndices[i], delta.ScalarDeltas[i]);
+            }
+            SeedPerturbation.Replay(_model!, _trainable!, settings.SeedPool, steps, settings.LearningRate);
+        }
+        _model!.Weights.CopyTo(_global);
+        _queued.Clear();
+    }
+
+    /// <summary>The pool and η of a task; the pool is derived once per (K, master seed).</summary>
+    private RoundSettings SettingsFor(FedKSeedTask f)
+    {
+        if (_settings is { } s && s.SeedCount == f.SeedCount && s.MasterSeed == f.SeedPoolMasterSeed)
+        {
+            if (s.LearningRate != f.LearningRate) _settings = s with { LearningRate = f.LearningRate };
+            return _settings;
+        }
+        _settings = new RoundSettings(f.SeedCount, f.SeedPoolMasterSeed, f.LearningRate, SeedPool.Derive(f.SeedPoolMasterSeed, f.SeedCount));
+        return _settings;
+    }
+
+    /// <summary>Reads and tokenizes the shard once (the same encoder and length as the simulator).</summary>
+    private TokenizedExample[] LoadShard(string path)
+    {
+        if (_shardPath == path) return _examples;
+        var records = InstructionDataset.Load(path).Records;
+        if (records.Count == 0) throw new InvalidDataException($"The data shard {path} has no examples.");
+        _examples = _encoder!.EncodeAll(records);
+        _shardPath = path;
+        return _examples;
+    }
+
+    private void RestoreGlobal() => _global.CopyTo(_model!.Weights);
+
+    private void EnsureInitialized()
+    {
+        if (_model is null) throw new InvalidOperationException("InitializeAsync must be called first.");
+    }
+
+    private sealed record RoundSettings(int SeedCount, ulong MasterSeed, float LearningRate, ulong[] SeedPool);
+}
