@@ -89,7 +89,7 @@ public sealed class LoraTrainer
         var trainable = layout.Tensors(adapter).ToArray();
         var optimizer = new AdamW(trainable, new AdamWOptions { LearningRate = _options.LearningRate, WeightDecay = _options.WeightDecay });
 
-        var random = new SplitMix64(StreamSeed(clientStreamSeed, round));
+        var random = new SplitMix64(SplitMix64.Derive(clientStreamSeed, round));
         int batchSize = _options.BatchSize;
         var batch = new TokenizedExample[batchSize];
         int[] ids = [];
@@ -138,10 +138,4 @@ public sealed class LoraTrainer
         }
     }
 
-    /// <summary>The per-(client, round) stream seed (same mixing as FedKSeed's, so streams never overlap in practice).</summary>
-    public static ulong StreamSeed(ulong clientStreamSeed, long round)
-    {
-        var mix = new SplitMix64(clientStreamSeed ^ ((ulong)round * 0xD1B54A32D192ED03UL));
-        return mix.NextUInt64();
-    }
 }

@@ -31,7 +31,7 @@ public sealed class FedKSeedTrainer(ICausalLm model, TrainableSet trainable, ulo
     {
         if (shard.Count == 0) throw new ArgumentException("The client has no training examples.", nameof(shard));
         var sampler = new SeedSampler(seedPool.Length, plan.SeedProbabilities);
-        var random = new SplitMix64(StreamSeed(clientStreamSeed, plan.Round));
+        var random = new SplitMix64(SplitMix64.Derive(clientStreamSeed, plan.Round));
         var steps = new List<SeedScalar>(plan.LocalSteps);
         int dropped = 0;
         double lossSum = 0;
@@ -49,10 +49,4 @@ public sealed class FedKSeedTrainer(ICausalLm model, TrainableSet trainable, ulo
         return new FedKSeedLocalResult([.. steps], dropped, steps.Count > 0 ? lossSum / steps.Count : double.NaN);
     }
 
-    /// <summary>The per-(client, round) stream seed: one SplitMix64 output of the pair, so streams never overlap in practice.</summary>
-    public static ulong StreamSeed(ulong clientStreamSeed, long round)
-    {
-        var mix = new SplitMix64(clientStreamSeed ^ ((ulong)round * 0xD1B54A32D192ED03UL));
-        return mix.NextUInt64();
-    }
 }

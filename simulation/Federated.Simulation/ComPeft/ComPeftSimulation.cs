@@ -134,7 +134,7 @@ public sealed class ComPeftSimulation : ISimulation
         var clock = Stopwatch.StartNew();
         long version = _strategy.LatestVersion;
         var parameters = (ComPeftRoundParameters)_strategy.ConfigureRound(round, version);
-        var selected = SelectClients(round);
+        var selected = ClientPopulation.Select(_options.Seed, round, _options.Clients, _options.ClientsPerRound);
         var accepted = new List<AcceptedUpdate>(selected.Length);
         long bytesUp = 0, bytesDown = 0;
         double lossSum = 0;
@@ -229,31 +229,9 @@ public sealed class ComPeftSimulation : ISimulation
         return residual;
     }
 
-    /// <summary>M distinct clients for the round: a partial Fisher–Yates shuffle from the (seed, round) stream.</summary>
-    private int[] SelectClients(long round)
-    {
-        var order = Enumerable.Range(0, _options.Clients).ToArray();
-        var random = new SplitMix64(LoraTrainer.StreamSeed(_options.Seed, -round));
-        for (int i = 0; i < _options.ClientsPerRound; i++)
-        {
-            int j = i + (int)(random.NextDouble() * (order.Length - i));
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        var selected = order[.._options.ClientsPerRound];
-        Array.Sort(selected);
-        return selected;
-    }
 
-    internal ulong ClientStreamSeed(int client) => LoraTrainer.StreamSeed(_options.Seed, 1_000_000_000L + client);
+    internal ulong ClientStreamSeed(int client) => SplitMix64.Derive(_options.Seed, 1_000_000_000L + client);
 
-    private static string ClientId(int client) => $"client-{client:D5}";
+    private static string ClientId(int client) => ClientPopulation.DefaultId(client);
 
-    /// <summary>A client's examples as a list view over the shared tokenized set (no copies).</summary>
-    internal sealed class ShardView(TokenizedExample[] all, int[] indices) : IReadOnlyList<TokenizedExample>
-    {
-        public TokenizedExample this[int index] => all[indices[index]];
-        public int Count => indices.Length;
-        public IEnumerator<TokenizedExample> GetEnumerator() => indices.Select(i => all[i]).GetEnumerator();
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-    }
 }

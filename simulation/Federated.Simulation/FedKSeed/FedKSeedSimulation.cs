@@ -108,7 +108,7 @@ public sealed class FedKSeedSimulation : ISimulation
         var parameters = (FedKSeedRoundParameters)_strategy.ConfigureRound(round, version);
         var plan = new FedKSeedRoundPlan(round, parameters.LocalSteps, parameters.Epsilon, parameters.LearningRate,
             [.. parameters.SeedProbabilities.Select(p => (double)p)]);
-        var selected = SelectClients(round);
+        var selected = ClientPopulation.Select(_options.Seed, round, _options.Clients, _options.ClientsPerRound);
         var accepted = new List<AcceptedUpdate>(selected.Length);
         long bytesUp = 0, bytesDown = 0;
         int dropped = 0;
@@ -191,32 +191,9 @@ public sealed class FedKSeedSimulation : ISimulation
 
     private void RestoreGlobal() => _global.CopyTo(_model.Weights);
 
-    /// <summary>M distinct clients for the round: a partial Fisher–Yates shuffle from the (seed, round) stream.</summary>
-    private int[] SelectClients(long round)
-    {
-        var order = Enumerable.Range(0, _options.Clients).ToArray();
-        var random = new SplitMix64(FedKSeedTrainer.StreamSeed(_options.Seed, -round));
-        for (int i = 0; i < _options.ClientsPerRound; i++)
-        {
-            int j = i + (int)(random.NextDouble() * (order.Length - i));
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        var selected = order[.._options.ClientsPerRound];
-        Array.Sort(selected);
-        return selected;
-    }
 
     /// <summary>Client <paramref name="client"/>'s id: the given <see cref="FedKSeedSimulationOptions.ClientIds"/> entry, else
     /// client-00000, client-00001, …. It keys the client's step seed (the server's rule: step_seed =
     /// FederationCoordinator.ClientRoundSeed(seed, round, id)) and the aggregation order (ordinal by id, as the store lists updates).</summary>
-    private string ClientId(int client) => _options.ClientIds is { } ids ? ids[client] : $"client-{client:D5}";
-
-    /// <summary>A client's examples as a list view over the shared tokenized set (no copies).</summary>
-    private sealed class ShardView(TokenizedExample[] all, int[] indices) : IReadOnlyList<TokenizedExample>
-    {
-        public TokenizedExample this[int index] => all[indices[index]];
-        public int Count => indices.Length;
-        public IEnumerator<TokenizedExample> GetEnumerator() => indices.Select(i => all[i]).GetEnumerator();
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-    }
+    private string ClientId(int client) => _options.ClientIds is { } ids ? ids[client] : ClientPopulation.DefaultId(client);
 }

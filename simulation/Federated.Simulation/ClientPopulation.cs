@@ -1,0 +1,35 @@
+using Federated.Core.Generation;
+using Federated.Data.Training;
+
+namespace Federated.Simulation;
+
+/// <summary>What every simulated federation does with its clients: who trains in a round, and their default ids.</summary>
+internal static class ClientPopulation
+{
+    /// <summary>M distinct clients of N for a round, ascending: a partial Fisher–Yates shuffle from the (seed, round) stream.</summary>
+    public static int[] Select(ulong seed, long round, int clientCount, int perRound)
+    {
+        var order = Enumerable.Range(0, clientCount).ToArray();
+        var random = new SplitMix64(SplitMix64.Derive(seed, -round));
+        for (int i = 0; i < perRound; i++)
+        {
+            int j = i + (int)(random.NextDouble() * (order.Length - i));
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        var selected = order[..perRound];
+        Array.Sort(selected);
+        return selected;
+    }
+
+    /// <summary>The id of client <paramref name="client"/> when none are given: client-00000, client-00001, …</summary>
+    public static string DefaultId(int client) => $"client-{client:D5}";
+}
+
+/// <summary>A client's examples as a list view over the shared tokenized set (no copies).</summary>
+internal sealed class ShardView(TokenizedExample[] all, int[] indices) : IReadOnlyList<TokenizedExample>
+{
+    public TokenizedExample this[int index] => all[indices[index]];
+    public int Count => indices.Length;
+    public IEnumerator<TokenizedExample> GetEnumerator() => indices.Select(i => all[i]).GetEnumerator();
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}
