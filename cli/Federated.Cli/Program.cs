@@ -15,4 +15,5 @@ root.Subcommands.Add(PretrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(JoinCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 return CliRunner.Run(root, args);
