@@ -56,7 +56,7 @@ public static class ModelBench
         double zoPeak = PeakMb();
 
         progress?.Invoke("generation");
-        var prompt = ids.AsSpan(0, 16).ToArray();
+        var prompt = ids.AsSpan(0, Math.Min(16, seqLen)).ToArray();
         var options = new GenerationOptions { MaxNewTokens = 64, StopAtEos = false };
         double generate = Median(secondsPerPhase, () => Generator.Generate(model, prompt, options));
 
