@@ -1,4 +1,7 @@
 using Federated.Core.Generation;
+using Federated.Core.Models;
+using Federated.Data;
+using Federated.Data.Evaluation;
 using Federated.Data.Training;
 
 namespace Federated.Simulation;
@@ -32,4 +35,18 @@ internal sealed class ShardView(TokenizedExample[] all, int[] indices) : IReadOn
     public int Count => indices.Length;
     public IEnumerator<TokenizedExample> GetEnumerator() => indices.Select(i => all[i]).GetEnumerator();
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
+/// <summary>The evaluation both simulations run on their global model (TaskEvaluator with the run's budgets).</summary>
+internal static class SimulationEvaluation
+{
+    /// <summary>Response-token loss on the first <paramref name="lossExamples"/> examples; Rouge-L and accuracy on
+    /// <paramref name="generationExamples"/> generations per task kind (0 = none).</summary>
+    public static ModelQuality Run(CausalLm model, ExampleEncoder encoder, IReadOnlyList<InstructionExample> examples,
+        int lossExamples, int generationExamples, Action<int, int>? progress)
+    {
+        var result = TaskEvaluator.Evaluate(model, encoder, examples,
+            new EvaluationOptions { MaxLossExamples = lossExamples, MaxGenerationExamples = generationExamples }, progress);
+        return new ModelQuality(result.Loss, result.RougeL, result.Accuracy);
+    }
 }

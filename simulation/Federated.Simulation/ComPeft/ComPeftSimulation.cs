@@ -120,12 +120,7 @@ public sealed class ComPeftSimulation : ISimulation
     {
         _model.AttachAdapter(_global);
         _model.KeepActivationsForBackward = false;
-        var result = TaskEvaluator.Evaluate(_model, _encoder, _eval, new EvaluationOptions
-        {
-            MaxLossExamples = _options.EvalExamples,
-            MaxGenerationExamples = generate ? _options.GenerationExamples : 0,
-        }, progress);
-        return new ModelQuality(result.Loss, result.RougeL, result.Accuracy);
+        return SimulationEvaluation.Run(_model, _encoder, _eval, _options.EvalExamples, generate ? _options.GenerationExamples : 0, progress);
     }
 
     /// <inheritdoc />

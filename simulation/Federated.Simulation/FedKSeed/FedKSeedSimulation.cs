@@ -92,12 +92,7 @@ public sealed class FedKSeedSimulation : ISimulation
     public ModelQuality Evaluate(bool generate, Action<int, int>? progress = null)
     {
         RestoreGlobal();
-        var result = TaskEvaluator.Evaluate(_model, _encoder, _eval, new EvaluationOptions
-        {
-            MaxLossExamples = _options.EvalExamples,
-            MaxGenerationExamples = generate ? _options.GenerationExamples : 0,
-        }, progress);
-        return new ModelQuality(result.Loss, result.RougeL, result.Accuracy);
+        return SimulationEvaluation.Run(_model, _encoder, _eval, _options.EvalExamples, generate ? _options.GenerationExamples : 0, progress);
     }
 
     /// <summary>Runs round <paramref name="round"/> (rounds must be run in order 1, 2, …).</summary>
