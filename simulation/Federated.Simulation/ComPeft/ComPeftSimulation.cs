@@ -130,7 +130,7 @@ public sealed class ComPeftSimulation : ISimulation
         long version = _strategy.LatestVersion;
         var parameters = (ComPeftRoundParameters)_strategy.ConfigureRound(round, version);
         var selected = ClientPopulation.Select(_options.Seed, round, _options.Clients, _options.ClientsPerRound);
-        var accepted = new List<AcceptedUpdate>(selected.Length);
+        var serverRound = new InProcessRound(_strategy, parameters, round, version);
         long bytesUp = 0, bytesDown = 0;
         double lossSum = 0;
         for (int i = 0; i < selected.Length; i++)
@@ -150,14 +150,10 @@ public sealed class ComPeftSimulation : ISimulation
                 SampleCount = (ulong)shard.Count, Compressed = new CompressedUpdate { Payload = ByteString.CopyFrom(payload) },
             };
             bytesUp += update.CalculateSize();
-            _strategy.ValidateUpdate(parameters, payload);
-            accepted.Add(new AcceptedUpdate(ClientId(client), round, version, (ulong)shard.Count, payload, [], new Dictionary<string, double>(), DateTimeOffset.UnixEpoch));
+            serverRound.Push(ClientId(client), (ulong)shard.Count, payload);
             clientProgress?.Invoke(i + 1, selected.Length);
         }
-        accepted.Sort(static (a, b) => string.CompareOrdinal(a.ClientId, b.ClientId));
-        var record = new RoundRecord(round, RoundPhase.Aggregating, RoundOutcome.None, version, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, null, [.. accepted.Select(a => a.ClientId)]);
-        var next = _strategy.Aggregate(record, accepted, []);
-        _strategy.Apply(new ModelVersionRecord(version + 1, round, next, DateTimeOffset.UnixEpoch));
+        serverRound.Commit();
 
         var applyClock = Stopwatch.StartNew();
         var change = new float[_layout.ElementCount];

@@ -104,7 +104,7 @@ public sealed class FedKSeedSimulation : ISimulation
         var plan = new FedKSeedRoundPlan(round, parameters.LocalSteps, parameters.Epsilon, parameters.LearningRate,
             [.. parameters.SeedProbabilities.Select(p => (double)p)]);
         var selected = ClientPopulation.Select(_options.Seed, round, _options.Clients, _options.ClientsPerRound);
-        var accepted = new List<AcceptedUpdate>(selected.Length);
+        var serverRound = new InProcessRound(_strategy, parameters, round, version);
         long bytesUp = 0, bytesDown = 0;
         int dropped = 0;
         double lossSum = 0;
@@ -122,15 +122,10 @@ public sealed class FedKSeedSimulation : ISimulation
             foreach (var step in local.Steps) { payload.SeedIndices.Add((uint)step.SeedIndex); payload.Scalars.Add(step.Value); }
             var update = new ClientUpdate { FormatVersion = 1, ClientId = ClientId(client), RoundId = (ulong)round, ModelVersion = (ulong)version, SampleCount = (ulong)shard.Count, SeedScalars = payload };
             bytesUp += update.CalculateSize();
-            byte[] bytes = payload.ToByteArray();
-            _strategy.ValidateUpdate(parameters, bytes);
-            accepted.Add(new AcceptedUpdate(ClientId(client), round, version, (ulong)shard.Count, bytes, [], new Dictionary<string, double>(), DateTimeOffset.UnixEpoch));
+            serverRound.Push(ClientId(client), (ulong)shard.Count, payload.ToByteArray());
             clientProgress?.Invoke(i + 1, selected.Length);
         }
-        accepted.Sort(static (a, b) => string.CompareOrdinal(a.ClientId, b.ClientId));
-        var record = new RoundRecord(round, RoundPhase.Aggregating, RoundOutcome.None, version, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, null, [.. accepted.Select(a => a.ClientId)]);
-        var next = _strategy.Aggregate(record, accepted, []);
-        _strategy.Apply(new ModelVersionRecord(version + 1, round, next, DateTimeOffset.UnixEpoch));
+        serverRound.Commit();
 
         var replayClock = Stopwatch.StartNew();
         RestoreGlobal();
