@@ -12,26 +12,18 @@ public sealed class BenchCommandTests
     [Fact]
     public void Bench_TinyConfigJson_PrintsEveryKeyWithPositiveValues()
     {
-        // Arrange
-        var root = new RootCommand("test");
-        root.Subcommands.Add(BenchCommand.Create());
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        using var output = new StringWriter();
-        Console.SetOut(output);
-        Console.SetError(TextWriter.Null);
-        int exitCode;
-
         // Act
+        (int exitCode, string output, _) = (0, "", "");
         try
         {
-            exitCode = CliRunner.Run(root, ["bench", "--config", Fixtures.Path("tiny-llama", "config.json"), "--no-gemm",
-                "--seconds", "0", "--batch-size", "1", "--seq-len", "8", "--threads", "1", "--json"]);
+            (exitCode, output, _) = CliHarness.Run(BenchCommand.Create(), "bench", "--config", Fixtures.Path("tiny-llama", "config.json"), "--no-gemm",
+                "--seconds", "0", "--batch-size", "1", "--seq-len", "8", "--threads", "1", "--json");
         }
-        finally { Console.SetOut(oldOut); Console.SetError(oldError); Core.Kernels.EngineThreads.Count = Environment.ProcessorCount; }
+        finally { Core.Kernels.EngineThreads.Count = Environment.ProcessorCount; }
 
         // Assert
         Assert.Equal(0, exitCode);
-        using var json = JsonDocument.Parse(output.ToString());
+        using var json = JsonDocument.Parse(output);
         var r = json.RootElement;
         Assert.Empty(r.GetProperty("gemm").EnumerateArray());
         foreach (var key in new[] { "forward_ms", "forward_tokens_per_s", "zo_step_ms", "lora_step_ms", "generate_tokens_per_s", "zo_peak_mb", "inference_peak_mb" })

@@ -9,18 +9,7 @@ namespace Federated.Cli.Tests.Commands;
 [Collection("Console")]
 public sealed class TokenizeCommandTests
 {
-    private static (int ExitCode, string Out, string Error) Run(params string[] args)
-    {
-        var root = new RootCommand("test");
-        root.Subcommands.Add(TokenizeCommand.Create());
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        Console.SetOut(output);
-        Console.SetError(error);
-        try { return (CliRunner.Run(root, args), output.ToString(), error.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldError); }
-    }
+    private static (int ExitCode, string Out, string Error) Run(params string[] args) => CliHarness.Run(TokenizeCommand.Create(), args);
 
     [Fact]
     public void Tokenize_ModelAndJson_PrintsIdsOfHuggingFaceProbe()
