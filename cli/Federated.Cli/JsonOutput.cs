@@ -16,4 +16,8 @@ internal static class JsonOutput
     };
 
     public static void Write<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Options));
+
+    /// <summary>Writes the same JSON (indented) to a file, e.g. a run's summary.json.</summary>
+    public static void WriteFile<T>(string path, T value) =>
+        File.WriteAllText(path, JsonSerializer.Serialize(value, new JsonSerializerOptions(Options) { WriteIndented = true }) + "\n");
 }
