@@ -78,7 +78,6 @@ internal static class SimulateCommand
             Func<ISimulation> create;
             if (name == "fedkseed")
             {
-                if (parse.GetValue(pro)) throw new NotSupportedException("--pro is not available yet in the simulator.");
                 var options = new FedKSeedSimulationOptions
                 {
                     ModelDirectory = modelDir, Data = parse.GetValue(data)!, EvalData = parse.GetValue(evalData)!,

@@ -21,6 +21,9 @@ public sealed class FedKSeedStrategyOptions
     public float LearningRate { get; set; } = 3e-7f;
     /// <summary>Examples per step. Default 1.</summary>
     public int BatchSize { get; set; } = 1;
+    /// <summary>FedKSeed-Pro: every task carries seed probabilities from the history of |g| (<see cref="FedKSeedPro"/>);
+    /// costs K floats (4K bytes) more per task download. Default false (uniform seeds).</summary>
+    public bool Pro { get; set; }
 
     public void Validate()
     {
@@ -44,6 +47,7 @@ public sealed class FedKSeedStrategy : IFederationStrategy
 {
     private readonly FedKSeedStrategyOptions _options;
     private FedKSeedAccumulator _accumulator;
+    private FedKSeedPro? _pro;
 
     public FedKSeedStrategy(FedKSeedStrategyOptions options)
     {
@@ -51,6 +55,7 @@ public sealed class FedKSeedStrategy : IFederationStrategy
         options.Validate();
         _options = options;
         _accumulator = new FedKSeedAccumulator(options.SeedCount);
+        _pro = options.Pro ? new FedKSeedPro(options.SeedCount) : null;
     }
 
     public TrainingMethodKind Method => TrainingMethodKind.FedKSeed;
@@ -64,12 +69,21 @@ public sealed class FedKSeedStrategy : IFederationStrategy
     public void Restore(IReadOnlyList<ModelVersionRecord> history)
     {
         _accumulator = new FedKSeedAccumulator(_options.SeedCount);
+        _pro = _options.Pro ? new FedKSeedPro(_options.SeedCount) : null;
         foreach (var version in history) Apply(version);
     }
 
+    /// <summary>The round's settings; with Pro, the seed probabilities of the history up to the latest version.</summary>
     public RoundParameters ConfigureRound(long roundId, long modelVersion) => new FedKSeedRoundParameters(
         _options.SeedCount, _options.SeedPoolMasterSeed, _options.LocalSteps, _options.Epsilon, _options.LearningRate,
-        _options.BatchSize, []);
+        _options.BatchSize, _pro is null ? [] : SeedProbabilities(_pro));
+
+    private static float[] SeedProbabilities(FedKSeedPro pro)
+    {
+        var p = new double[pro.SeedCount];
+        pro.Probabilities(p);
+        return [.. p.Select(static v => (float)v)];
+    }
 
     public void ValidateUpdate(RoundParameters parameters, ReadOnlySpan<byte> payload) => Parse(payload, (FedKSeedRoundParameters)parameters);
 
@@ -92,7 +106,9 @@ public sealed class FedKSeedStrategy : IFederationStrategy
     {
         if (version.Version != _accumulator.Version + 1)
             throw new InvalidOperationException($"Version {version.Version} cannot follow version {_accumulator.Version}.");
-        _accumulator.Apply(version.Version, FedKSeedRoundCodec.Decode(version.Payload));
+        var clients = FedKSeedRoundCodec.Decode(version.Payload);
+        _accumulator.Apply(version.Version, clients);
+        if (_pro is not null) foreach (var client in clients) _pro.Observe(client.Steps);
     }
 
     public ModelDelta GetModelDelta(long sinceVersion)

@@ -64,7 +64,7 @@ public sealed class FedKSeedSimulation : ISimulation
         _strategy = new FedKSeedStrategy(new FedKSeedStrategyOptions
         {
             SeedCount = options.Seeds, SeedPoolMasterSeed = options.Seed, LocalSteps = options.LocalSteps,
-            Epsilon = options.Epsilon, LearningRate = options.LearningRate,
+            Epsilon = options.Epsilon, LearningRate = options.LearningRate, Pro = options.Pro,
         });
         _seedPool = SeedPool.Derive(options.Seed, options.Seeds);
         _trainer = new FedKSeedTrainer(_model, _trainable, _seedPool);
