@@ -12,6 +12,7 @@ namespace Federated.Simulation;
 /// <param name="DroppedSteps">Local steps dropped for non-finite losses.</param>
 /// <param name="WallSeconds">Wall time of the round (training + aggregation + replay + eval).</param>
 /// <param name="ReplaySeconds">Time spent replaying ΔH into the global model.</param>
+/// <param name="ClientSeconds">Mean time one selected client spent on its local work (training and encoding its update).</param>
 public sealed record RoundMetrics(
     long Round,
     int Clients,
@@ -23,7 +24,8 @@ public sealed record RoundMetrics(
     double BytesDownPerClient,
     int DroppedSteps,
     double WallSeconds,
-    double ReplaySeconds);
+    double ReplaySeconds,
+    double ClientSeconds = 0);
 
 /// <summary>Quality of one model: the base, or the final global model.</summary>
 public sealed record ModelQuality(double EvalLoss, double? RougeL, double? Accuracy);
@@ -33,6 +35,9 @@ public sealed record ModelQuality(double EvalLoss, double? RougeL, double? Accur
 /// <param name="Fp32UpdateBytes">The same update uncompressed: 4 bytes per element sent (ComPEFT; null for FedKSeed).</param>
 /// <param name="UplinkCompression">Fp32UpdateBytes / BytesUpPerClientRound (null for FedKSeed).</param>
 /// <param name="Artifacts">Files or folders written besides metrics and plots (e.g. the global adapter).</param>
+/// <param name="ClientSecondsPerRound">Mean over rounds of <see cref="RoundMetrics.ClientSeconds"/>.</param>
+/// <param name="PeakMemoryMb">Peak resident memory of the whole simulator process (VmHWM), MB: the model, the data and
+/// every simulated client's state.</param>
 public sealed record SimulationSummary(
     string Method,
     int Rounds,
@@ -46,4 +51,6 @@ public sealed record SimulationSummary(
     string OutDir,
     long? Fp32UpdateBytes = null,
     double? UplinkCompression = null,
-    IReadOnlyList<string>? Artifacts = null);
+    IReadOnlyList<string>? Artifacts = null,
+    double? ClientSecondsPerRound = null,
+    double? PeakMemoryMb = null);

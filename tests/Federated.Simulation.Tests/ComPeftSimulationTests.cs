@@ -104,7 +104,7 @@ public sealed class ComPeftSimulationTests
         var simulation = new ComPeftSimulation(options);
         var metrics = new List<object> { simulation.Evaluate(generate: false) };
         for (int r = 1; r <= options.Rounds; r++)
-            metrics.Add(simulation.RunRound(r) with { WallSeconds = 0, ReplaySeconds = 0 });
+            metrics.Add(simulation.RunRound(r) with { WallSeconds = 0, ReplaySeconds = 0, ClientSeconds = 0 });
         return ([.. metrics], simulation.GlobalAdapter.Weights.ToArray());
     }
 }

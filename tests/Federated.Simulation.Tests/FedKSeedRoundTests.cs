@@ -129,7 +129,7 @@ public sealed class FedKSeedRoundTests
         Core.Kernels.EngineThreads.Count = threads;
         var simulation = new FedKSeedSimulation(options);
         var metrics = Enumerable.Range(1, options.Rounds)
-            .Select(r => simulation.RunRound(r) with { WallSeconds = 0, ReplaySeconds = 0 })
+            .Select(r => simulation.RunRound(r) with { WallSeconds = 0, ReplaySeconds = 0, ClientSeconds = 0 })
             .ToArray();
         return (metrics, simulation.GlobalModel.Weights.ToArray());
     }

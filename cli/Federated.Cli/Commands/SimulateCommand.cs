@@ -171,7 +171,8 @@ internal static class SimulateCommand
         long? fp32 = simulation.Fp32UpdateBytes;
         var summary = new SimulationSummary(shape.Method, shape.Rounds, shape.Clients, shape.ClientsPerRound, baseQuality!, finalQuality,
             bytesUp, trained.Average(m => m.BytesDownPerClient), clock.Elapsed.TotalSeconds, outDir,
-            fp32, fp32 is long f && bytesUp > 0 ? f / bytesUp : null, artifacts);
+            fp32, fp32 is long f && bytesUp > 0 ? f / bytesUp : null, artifacts,
+            trained.Average(m => m.ClientSeconds), Process.GetCurrentProcess().PeakWorkingSet64 / 1e6);
         File.WriteAllText(Path.Combine(outDir, "summary.json"), Serialize(summary));
         var (png, _) = MetricsPlot.Write(metrics, $"{shape.Method} · {shape.Clients} clients · {shape.Partition}", Path.Combine(outDir, "loss"));
         if (json) JsonOutput.Write(summary);
@@ -183,7 +184,7 @@ internal static class SimulateCommand
             console.Write(table);
             console.MarkupLine($"bytes per client per round: up {summary.BytesUpPerClientRound:N0}" +
                 (fp32 is long f2 ? $" (fp32 update {f2:N0}, {summary.UplinkCompression:F1}×)" : "") +
-                $", down {summary.BytesDownPerClientRound:N0} · {summary.WallS:F0} s · plot {Markup.Escape(png)}");
+                $", down {summary.BytesDownPerClientRound:N0} · {summary.WallS:F0} s · peak memory {summary.PeakMemoryMb:F0} MB · plot {Markup.Escape(png)}");
             foreach (var a in artifacts) console.MarkupLine($"wrote [blue]{Markup.Escape(a)}[/]");
         }
         return CliRunner.Ok;

@@ -132,18 +132,21 @@ public sealed class ComPeftSimulation : ISimulation
         var selected = ClientPopulation.Select(_options.Seed, round, _options.Clients, _options.ClientsPerRound);
         var serverRound = new InProcessRound(_strategy, parameters, round, version);
         long bytesUp = 0, bytesDown = 0;
+        double clientSeconds = 0;
         double lossSum = 0;
         for (int i = 0; i < selected.Length; i++)
         {
             int client = selected[i];
             bytesDown += DownlinkBytes(round, parameters, _clientVersion[client]);
             _clientVersion[client] = version;
+            var clientClock = Stopwatch.StartNew();
             _global.Weights.CopyTo(_work.Weights);
             var shard = new ShardView(_train, _shards[client]);
             var local = _trainer.Train(_work, _layout, shard, ClientStreamSeed(client), round);
             lossSum += local.MeanLoss;
             var residual = _options.ErrorFeedback && !_compression.IsDense ? Residual(client) : [];
             byte[] payload = ComPeftUpdateEncoder.Encode(local.Delta, _compression, residual);
+            clientSeconds += clientClock.Elapsed.TotalSeconds;
             var update = new ClientUpdate
             {
                 FormatVersion = 1, ClientId = ClientId(client), RoundId = (ulong)round, ModelVersion = (ulong)version,
@@ -164,7 +167,8 @@ public sealed class ComPeftSimulation : ISimulation
         double? evalLoss = null;
         if (round % _options.EvalEvery == 0 || round == _options.Rounds) evalLoss = Evaluate(generate: false).EvalLoss;
         return new RoundMetrics(round, selected.Length, lossSum / selected.Length, evalLoss, null, null,
-            (double)bytesUp / selected.Length, (double)bytesDown / selected.Length, 0, clock.Elapsed.TotalSeconds, applySeconds);
+            (double)bytesUp / selected.Length, (double)bytesDown / selected.Length, 0, clock.Elapsed.TotalSeconds, applySeconds,
+            clientSeconds / selected.Length);
     }
 
     /// <summary>Saves the global adapter as a PEFT adapter in outDir/adapter (loadable by `federated generate --adapter`).</summary>

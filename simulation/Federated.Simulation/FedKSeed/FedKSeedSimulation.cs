@@ -106,6 +106,7 @@ public sealed class FedKSeedSimulation : ISimulation
         var selected = ClientPopulation.Select(_options.Seed, round, _options.Clients, _options.ClientsPerRound);
         var serverRound = new InProcessRound(_strategy, parameters, round, version);
         long bytesUp = 0, bytesDown = 0;
+        double clientSeconds = 0;
         int dropped = 0;
         double lossSum = 0;
         for (int i = 0; i < selected.Length; i++)
@@ -113,6 +114,7 @@ public sealed class FedKSeedSimulation : ISimulation
             int client = selected[i];
             bytesDown += DownlinkBytes(round, parameters, _clientVersion[client]);
             _clientVersion[client] = version;
+            var clientClock = Stopwatch.StartNew();
             RestoreGlobal();
             var shard = new ShardView(_train, _shards[client]);
             var local = _trainer.Train(plan, shard, FederationCoordinator.ClientRoundSeed(_options.Seed, round, ClientId(client)));
@@ -120,6 +122,7 @@ public sealed class FedKSeedSimulation : ISimulation
             lossSum += local.MeanLoss;
             var payload = new SeedScalars();
             foreach (var step in local.Steps) { payload.SeedIndices.Add((uint)step.SeedIndex); payload.Scalars.Add(step.Value); }
+            clientSeconds += clientClock.Elapsed.TotalSeconds;
             var update = new ClientUpdate { FormatVersion = 1, ClientId = ClientId(client), RoundId = (ulong)round, ModelVersion = (ulong)version, SampleCount = (ulong)shard.Count, SeedScalars = payload };
             bytesUp += update.CalculateSize();
             serverRound.Push(ClientId(client), (ulong)shard.Count, payload.ToByteArray());
@@ -136,7 +139,8 @@ public sealed class FedKSeedSimulation : ISimulation
         double? evalLoss = null;
         if (round % _options.EvalEvery == 0 || round == _options.Rounds) evalLoss = Evaluate(generate: false).EvalLoss;
         return new RoundMetrics(round, selected.Length, lossSum / selected.Length, evalLoss, null, null,
-            (double)bytesUp / selected.Length, (double)bytesDown / selected.Length, dropped, clock.Elapsed.TotalSeconds, replaySeconds);
+            (double)bytesUp / selected.Length, (double)bytesDown / selected.Length, dropped, clock.Elapsed.TotalSeconds, replaySeconds,
+            clientSeconds / selected.Length);
     }
 
     /// <summary>Replays a ΔH download into the working model: w ← w − η·ΔH[s]·z(s), ascending seed index.</summary>
