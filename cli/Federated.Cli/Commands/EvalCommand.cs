@@ -18,7 +18,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Hugging Face model folder (config.json, *.safetensors, tokenizer.json).", Required = true };
+        var model = new Option<string?>("--model") { Description = "Hugging Face model folder (config.json, *.safetensors, tokenizer.json). Default: the bundled models/wordnet-base." };
         var adapter = new Option<string?>("--adapter") { Description = "PEFT LoRA adapter folder (adapter_config.json, adapter_model.safetensors) applied on top." };
         var data = new Option<string>("--data") { Description = "builtin:test, builtin:validation, builtin:SPLIT or a JSONL(.gz) file.", DefaultValueFactory = _ => "builtin:test" };
         var maxExamples = new Option<int>("--max-examples") { Description = "Score the loss on the first N records (0 = all); generations: the first min(N, 64) of each task." };
@@ -38,7 +38,7 @@ internal static class EvalCommand
             int max = parse.GetValue(maxExamples), sampleCount = parse.GetValue(samples);
             if (max < 0) throw new ArgumentException($"--max-examples must be ≥ 0, got {max}.");
             if (sampleCount < 0) throw new ArgumentException($"--samples must be ≥ 0, got {sampleCount}.");
-            string modelDir = parse.GetValue(model)!;
+            string modelDir = BuiltinModel.Resolve(parse.GetValue(model));
             if (!Directory.Exists(modelDir)) throw new DirectoryNotFoundException($"Model folder '{modelDir}' does not exist.");
             var lm = CausalLm.Load(modelDir);
             lm.KeepActivationsForBackward = false;
