@@ -1,10 +1,8 @@
-using Federated.Data.Metrics;
-
 namespace Federated.Privacy.Metrics;
 
 /// <summary>
 /// How close a reconstructed batch is to the true one: token accuracy = fraction of positions with the same id
-/// (sequences paired in order), Rouge-L = mean Rouge-L F-measure (rouge-score's rule, <see cref="RougeL"/>) of the
+/// (sequences paired in order), Rouge-L = mean Rouge-L F-measure (rouge-score's rule, <see cref="Data.Metrics.RougeL"/>) of the
 /// decoded texts, each reconstruction paired with the true sequence it scores best against (batch order is not
 /// identifiable from a summed gradient).
 /// </summary>
@@ -21,7 +19,7 @@ public sealed record ReconstructionScore(double TokenAccuracy, double RougeL, IR
         var trueTexts = truth.Select(decode).ToArray();
         var recTexts = reconstruction.Select(decode).ToArray();
         double rouge = 0;
-        foreach (var hypothesis in recTexts) rouge += trueTexts.Max(reference => RougeL.FMeasure(reference, hypothesis));
+        foreach (var hypothesis in recTexts) rouge += trueTexts.Max(reference => Data.Metrics.RougeL.FMeasure(reference, hypothesis));
         int total = 0, equal = 0;
         for (int b = 0; b < truth.Count; b++)
         {
