@@ -26,7 +26,7 @@ public sealed class MembershipInferenceTests
     public void Run_TinyModelFineTunedOnMembers_AucClearlyAboveChance()
     {
         // Arrange: fine-tune every weight of the tiny model with the engine's AdamW on the 8 member records (batch 8,
-        // 25 steps), keep a second copy of the base model as the reference.
+        // 12 steps), keep a second copy of the base model as the reference.
         var tokenizer = TinyModel.LoadTokenizer();
         var examples = TinyModel.Encode(tokenizer);
         var members = examples[..8];
@@ -34,9 +34,9 @@ public sealed class MembershipInferenceTests
         using var target = TinyModel.LoadModel();
         using var reference = TinyModel.LoadModel();
         var oracle = GradientOracle.ForBaseParameters(target);
-        var optimizer = new AdamW(target.Parameters, new AdamWOptions { LearningRate = 3e-3f, WeightDecay = 0 });
+        var optimizer = new AdamW(target.Parameters, new AdamWOptions { LearningRate = 5e-3f, WeightDecay = 0 });
         var g = new float[oracle.ElementCount];
-        for (int step = 0; step < 25; step++)
+        for (int step = 0; step < 12; step++)
         {
             oracle.Gradient(members, g);   // leaves ∇ in the model's gradient arena, which AdamW reads
             optimizer.Step();
