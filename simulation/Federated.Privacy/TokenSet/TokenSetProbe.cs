@@ -59,7 +59,9 @@ public sealed record TokenSetResult(int[] Recovered, int[] Ranking, double[] Sco
 /// spanned by the batch's back-propagated errors and its row space by the batch's inputs. s_v = mean over the update's
 /// matrices (and sides that are not full rank) of ‖P f_v‖² / ‖f_v‖², the share of v's footprint inside the observed
 /// spans (<see cref="SpanScorer"/>). Works when rank(update) &lt; the matrix side, e.g. LoRA rank ≥ the number of
-/// scored positions; blurs as the batch grows.</item>
+/// scored positions; blurs as the batch grows. When no side of any matrix is rank-deficient (e.g. a noised full
+/// weight update) Cosine is used instead and <see cref="TokenSetResult.Method"/> says so. A LoRA-B side is always
+/// rank ≤ r, so noise or sparsification there weakens the span score rather than switching it off.</item>
 /// <item><b>Cosine</b>: s_v = cos(−Δ, f_v − f̄), f̄ the mean footprint over the candidates (the direction every token
 /// shares removed). Weaker, but needs no low-rank structure.</item>
 /// </list>
@@ -84,17 +86,21 @@ public static class TokenSetProbe
         foreach (int v in candidates)
             if ((uint)v >= (uint)vocab) throw new ArgumentOutOfRangeException(nameof(options), v, $"Candidate token {v} is outside the vocabulary of {vocab}.");
 
-        var scores = options.Scoring == TokenSetScoring.Span
-            ? SpanScores(oracle, update, candidates, options.FootprintContext, cancellationToken)
-            : CosineScores(oracle, update, candidates, options.FootprintContext, cancellationToken);
-        return Rank(candidates, scores, options, options.Scoring == TokenSetScoring.Span ? "footprint-span" : "footprint-cosine");
+        if (options.Scoring == TokenSetScoring.Span)
+        {
+            // An update whose every matrix side is full rank has no informative span: fall back to cosine.
+            var span = new SpanScorer(oracle, update);
+            if (span.SideCount > 0)
+                return Rank(candidates, SpanScores(oracle, span, candidates, options.FootprintContext, cancellationToken), options, "footprint-span");
+        }
+        var scores = CosineScores(oracle, update, candidates, options.FootprintContext, cancellationToken);
+        return Rank(candidates, scores, options, "footprint-cosine");
     }
 
     // s_v = fraction of f_v's energy inside the update's column/row spaces (SpanScorer). One pass over the candidates.
-    private static double[] SpanScores(GradientOracle oracle, ReadOnlySpan<float> update, int[] candidates, IReadOnlyList<int> context,
+    private static double[] SpanScores(GradientOracle oracle, SpanScorer span, int[] candidates, IReadOnlyList<int> context,
         CancellationToken cancellationToken)
     {
-        var span = new SpanScorer(oracle, update);
         var footprint = new float[oracle.ElementCount];
         var scores = new double[candidates.Length];
         for (int c = 0; c < candidates.Length; c++)
