@@ -10,12 +10,16 @@ namespace Federated.Privacy.TokenSet;
 /// more than <see cref="MaxFill"/> of its dimension (a full-rank side says nothing). A footprint F is scored by
 /// the energy fraction ‖P F‖²_F / ‖F‖²_F inside those spaces, averaged over the informative sides. A token whose
 /// footprint lies in the update's spans scores near 1, a random one near rank/dimension.
-/// Cost: building O(Σ rows·cols·rank); scoring O(Σ rows·cols·rank) per footprint.
+/// Cost: building O(Σ rows·cols·rank); scoring O(Σ rows·cols·rank) per footprint. Matrices too large for that
+/// (<see cref="MaxWork"/>) are skipped, so a full-model update is judged on its smaller matrices.
 /// </summary>
 internal sealed class SpanScorer
 {
     /// <summary>A side whose rank exceeds this fraction of its dimension is not used.</summary>
     public const double MaxFill = 0.75;
+
+    /// <summary>Matrices with rows·cols·min(rows, cols) above this are skipped (Gram-Schmidt would take too long).</summary>
+    public const long MaxWork = 1L << 31;
 
     private readonly List<(int Offset, int Rows, int Cols, double[][] Basis, bool ColumnSide)> _sides = [];
 
@@ -24,7 +28,7 @@ internal sealed class SpanScorer
         int offset = 0;
         foreach (var t in oracle.Tensors)
         {
-            if (t.Shape.Length == 2)
+            if (t.Shape.Length == 2 && (long)t.Shape[0] * t.Shape[1] * Math.Min(t.Shape[0], t.Shape[1]) <= MaxWork)
             {
                 int rows = t.Shape[0], cols = t.Shape[1];
                 var m = update.Slice(offset, t.Length);
