@@ -37,7 +37,8 @@ public sealed class GradientInversionTests(Xunit.Abstractions.ITestOutputHelper 
 
         output.WriteLine($"Rouge-L {score.RougeL:F3} accuracy {score.TokenAccuracy:F3} baseline {baseline:F3} D {result.InitialMatchingLoss:F4} → {result.MatchingLoss:F4} in {result.Evaluations} evaluations: '{score.ReconstructedTexts[0]}'");
 
-        // Assert: measured Rouge-L 0.73 and token accuracy 0.91 ("the dog ranth the tree") vs a baseline near 0.1.
+        // Assert: measured an exact reconstruction (Rouge-L 1, token accuracy 1, D = 0, 3,259 evaluations) vs a
+        // random-from-prior baseline near 0.07.
         Assert.True(score.RougeL >= baseline + 0.3, $"Rouge-L {score.RougeL:F3} vs random-from-prior {baseline:F3} ('{score.ReconstructedTexts[0]}')");
         Assert.True(score.TokenAccuracy >= 0.5, $"token accuracy {score.TokenAccuracy:F3}");
         Assert.True(result.MatchingLoss < result.InitialMatchingLoss);
