@@ -191,7 +191,7 @@ public static class GradientInversion
         {
             int[][]? best = null;
             double bestLoss = double.PositiveInfinity, bestInitial = double.PositiveInfinity;
-            for (int r = 0; r < _options.Restarts && !Exhausted; r++)
+            for (int r = 0; r < _options.Restarts && (r == 0 || !Exhausted); r++)
             {
                 // Start 0 is random and goes through the relaxed stage; later starts kick the best batch so far
                 // (a quarter of its unknown positions redrawn from the prior) — iterated local search.
