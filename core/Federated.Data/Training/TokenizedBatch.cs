@@ -23,22 +23,23 @@ public sealed class TokenizedBatch
     public ReadOnlySpan<bool> LossMask => _mask.AsSpan(0, BatchSize * SeqLen);
 
     /// <summary>Packs <paramref name="batch"/> (at least one example).</summary>
-    public void Pack(ReadOnlySpan<TokenizedExample> batch)
+    public void Pack(IReadOnlyList<TokenizedExample> batch)
     {
-        if (batch.IsEmpty) throw new ArgumentException("A batch needs at least one example.", nameof(batch));
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Count == 0) throw new ArgumentException("A batch needs at least one example.", nameof(batch));
         int seqLen = 0;
         foreach (var e in batch) seqLen = Math.Max(seqLen, e.Ids.Length);
-        int size = batch.Length * seqLen;
+        int size = batch.Count * seqLen;
         if (_ids.Length < size) { _ids = new int[size]; _mask = new bool[size]; }
         Pack(batch, seqLen, _ids.AsSpan(0, size), _mask.AsSpan(0, size));
-        BatchSize = batch.Length;
+        BatchSize = batch.Count;
         SeqLen = seqLen;
     }
 
     /// <summary>Writes <paramref name="batch"/> right-padded to <paramref name="seqLen"/> into ids and mask ([B, T] each).</summary>
-    public static void Pack(ReadOnlySpan<TokenizedExample> batch, int seqLen, Span<int> ids, Span<bool> mask)
+    public static void Pack(IReadOnlyList<TokenizedExample> batch, int seqLen, Span<int> ids, Span<bool> mask)
     {
-        for (int b = 0; b < batch.Length; b++)
+        for (int b = 0; b < batch.Count; b++)
         {
             var e = batch[b];
             var rowIds = ids.Slice(b * seqLen, seqLen);

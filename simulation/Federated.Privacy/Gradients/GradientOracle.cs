@@ -19,8 +19,7 @@ public sealed class GradientOracle
     private readonly CausalLm _model;
     private readonly LoraAdapter? _adapter;
     private readonly ParameterTensor[] _tensors;
-    private int[] _ids = [];
-    private bool[] _mask = [];
+    private readonly TokenizedBatch _batch = new();
 
     private GradientOracle(CausalLm model, LoraAdapter? adapter, ParameterTensor[] tensors, string description)
     {
@@ -88,17 +87,13 @@ public sealed class GradientOracle
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Count == 0) throw new ArgumentException("The batch is empty.", nameof(batch));
         if (destination.Length != ElementCount) throw new ArgumentException($"The destination has {destination.Length} elements; the update has {ElementCount}.", nameof(destination));
-        int seqLen = 0;
-        foreach (var e in batch) seqLen = Math.Max(seqLen, e.Ids.Length);
-        int n = batch.Count * seqLen;
-        if (_ids.Length < n) { _ids = new int[n]; _mask = new bool[n]; }
-        Pack(batch, seqLen, _ids, _mask);
+        _batch.Pack(batch);
 
         _model.TrainBaseWeights = _adapter is null;
         if (_adapter is null) _model.EnableGradients();
         _model.KeepActivationsForBackward = true;
         _model.ZeroGrad();
-        float loss = _model.ForwardLoss(_ids.AsSpan(0, n), batch.Count, seqLen, _mask.AsSpan(0, n));
+        float loss = _model.ForwardLoss(_batch.Ids, _batch.BatchSize, _batch.SeqLen, _batch.LossMask);
         _model.Backward();
         int offset = 0;
         foreach (var t in _tensors)
@@ -115,19 +110,5 @@ public sealed class GradientOracle
         var g = new float[ElementCount];
         Gradient(batch, g);
         return g;
-    }
-
-    /// <summary>Right-pads to seqLen: ids [B, T] (padding 0), mask [B, T] = each example's loss mask, false on padding.</summary>
-    internal static void Pack(IReadOnlyList<TokenizedExample> batch, int seqLen, Span<int> ids, Span<bool> mask)
-    {
-        for (int b = 0; b < batch.Count; b++)
-        {
-            var rowIds = ids.Slice(b * seqLen, seqLen);
-            var rowMask = mask.Slice(b * seqLen, seqLen);
-            rowIds.Clear();
-            rowMask.Clear();
-            batch[b].Ids.CopyTo(rowIds);
-            batch[b].LossMask.CopyTo(rowMask);
-        }
     }
 }
