@@ -1,8 +1,4 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 using Federated.Core.Models;
 using Federated.Core.Seeds;
@@ -16,7 +12,7 @@ namespace Federated.FunctionalTests;
 
 /// <summary>
 /// FedKSeed over the network equals FedKSeed simulated: `federated partition --write-shards`, `federated serve` and
-/// three `federated join` processes on loopback run two rounds on the tiny Llama fixture; the global model rebuilt from
+/// eight `federated join` processes on loopback run two rounds on the tiny Llama fixture; the global model rebuilt from
 /// the server's stored versions (ΔH of each round replayed in order, as every client does) must be bit-identical to
 /// <see cref="FedKSeedSimulation"/> run in-process with the same seed, K, τ, ε, η, partition and the client ids the
 /// server assigned. What makes this hold: the client's stream seed is the server's step_seed
@@ -26,44 +22,39 @@ namespace Federated.FunctionalTests;
 /// </summary>
 public sealed class JoinSimulationParityTests : IDisposable
 {
-    private const int Clients = 3, Rounds = 2, SeedCount = 16, LocalSteps = 4, Seed = 7;
+    private const int Clients = 8, Rounds = 2, SeedCount = 16, LocalSteps = 4, Seed = 7;
     private const float Epsilon = 1e-3f, LearningRate = 1e-2f;
     private const string Token = "parity-test-token", Scheme = "iid";
 
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "federated-parity", Guid.NewGuid().ToString("N"));
-    private readonly List<Process> _processes = [];
-    private readonly StringBuilder _log = new();
+    private readonly CliProcesses _cli = new("federated-parity");
 
     [Fact]
-    public async Task Join_ThreeClientsTwoRounds_GlobalModelBitIdenticalToSimulation()
+    public async Task Join_EightClientProcessesTwoRounds_GlobalModelBitIdenticalToSimulation()
     {
-        // Arrange: a 12-record dataset in 3 categories, partitioned by the CLI into the simulator's shards.
-        Directory.CreateDirectory(_directory);
-        string root = RepositoryRoot();
-        string model = Path.Combine(root, "tests", "data", "fixtures", "tiny-llama");
-        string data = Path.Combine(_directory, "data.jsonl");
-        InstructionDatasetWriter.Write(data, Enumerable.Range(0, 12).Select(i => new InstructionExample(
+        // Arrange: a 24-record dataset in 3 categories, partitioned by the CLI into the simulator's shards (3 per client).
+        string model = CliProcesses.Fixture("tiny-llama");
+        string data = Path.Combine(_cli.Directory, "data.jsonl");
+        InstructionDatasetWriter.Write(data, Enumerable.Range(0, 24).Select(i => new InstructionExample(
             $"Define word number {i}.", "", $"Word {i} is a {(i % 3 == 0 ? "noun" : i % 3 == 1 ? "verb" : "adjective")}.", $"cat{i % 3}")));
-        string tokens = Path.Combine(_directory, "tokens.txt");
+        string tokens = Path.Combine(_cli.Directory, "tokens.txt");
         await File.WriteAllTextAsync(tokens, Token + "\n");
-        string shards = Path.Combine(_directory, "shards");
-        var partition = StartCli("partition", "--data", data, "--clients", $"{Clients}", "--scheme", Scheme, "--seed", $"{Seed}",
-            "--out", Path.Combine(_directory, "partition"), "--write-shards", shards, "--json");
-        Assert.True(await WaitExit(partition, TimeSpan.FromSeconds(30)) == 0, _log.ToString());
-        int port = FreePort();
-        var server = StartCli("serve", "--model", model, "--data-dir", Path.Combine(_directory, "server"), "--port", $"{port}",
+        string shards = Path.Combine(_cli.Directory, "shards");
+        var partition = _cli.Start("partition", "--data", data, "--clients", $"{Clients}", "--scheme", Scheme, "--seed", $"{Seed}",
+            "--out", Path.Combine(_cli.Directory, "partition"), "--write-shards", shards, "--json");
+        Assert.True(await CliProcesses.WaitExit(partition, TimeSpan.FromSeconds(30)) == 0, _cli.Log);
+        int port = CliProcesses.FreePort();
+        var server = _cli.Start("serve", "--model", model, "--data-dir", Path.Combine(_cli.Directory, "server"), "--port", $"{port}",
             "--rounds", $"{Rounds}", "--clients-per-round", $"{Clients}", "--min-clients", $"{Clients}", "--enroll-tokens", tokens,
-            "--seed-count", $"{SeedCount}", "--local-steps", $"{LocalSteps}", "--epsilon", Inv(Epsilon), "--learning-rate", Inv(LearningRate),
+            "--seed-count", $"{SeedCount}", "--local-steps", $"{LocalSteps}", "--epsilon", CliProcesses.Inv(Epsilon), "--learning-rate", CliProcesses.Inv(LearningRate),
             "--seed", $"{Seed}");
 
-        // Act: three edge clients until FINISHED.
-        var joins = Enumerable.Range(0, Clients).Select(c => StartCli("join", "--server", $"http://127.0.0.1:{port}", "--token", Token,
-            "--model", model, "--data", Path.Combine(shards, $"client-{c:D5}.jsonl"), "--state", Path.Combine(_directory, $"client-{c}"))).ToArray();
-        foreach (var join in joins) Assert.True(await WaitExit(join, TimeSpan.FromSeconds(90)) == 0, _log.ToString());
-        server.Kill(entireProcessTree: true);
-        await server.WaitForExitAsync();
-        string[] clientIds = [.. Enumerable.Range(0, Clients).Select(c => ReadClientId(Path.Combine(_directory, $"client-{c}", "client.json")))];
-        float[] networked = ReplayServerVersions(model, Path.Combine(_directory, "server", "federation.db"));
+        // Act: eight edge client processes until FINISHED (all selected every round: M = Q = N).
+        var joins = Enumerable.Range(0, Clients).Select(c => _cli.Start("join", "--server", $"http://127.0.0.1:{port}", "--token", Token,
+            "--model", model, "--data", Path.Combine(shards, $"client-{c:D5}.jsonl"), "--state", Path.Combine(_cli.Directory, $"client-{c}"))).ToArray();
+        foreach (var join in joins) Assert.True(await CliProcesses.WaitExit(join, TimeSpan.FromSeconds(90)) == 0, _cli.Log);
+        await CliProcesses.Kill(server);
+        string[] clientIds = [.. Enumerable.Range(0, Clients).Select(c => ReadClientId(Path.Combine(_cli.Directory, $"client-{c}", "client.json")))];
+        float[] networked = ReplayServerVersions(model, Path.Combine(_cli.Directory, "server", "federation.db"));
 
         var simulation = new FedKSeedSimulation(new FedKSeedSimulationOptions
         {
@@ -80,7 +71,7 @@ public sealed class JoinSimulationParityTests : IDisposable
             "the networked rounds left the model unchanged");
         int mismatch = FirstBitMismatch(simulated, networked);
         Assert.True(mismatch < 0, mismatch < 0 ? "" :
-            $"weight {mismatch}: simulated {simulated[mismatch]:R}, networked {networked[mismatch]:R}\n{_log}");
+            $"weight {mismatch}: simulated {simulated[mismatch]:R}, networked {networked[mismatch]:R}\n{_cli.Log}");
     }
 
     /// <summary>The server's global model: from the base weights, replay each stored version's ΔH in order
@@ -122,62 +113,5 @@ public sealed class JoinSimulationParityTests : IDisposable
         return json.RootElement.GetProperty("client_id").GetString() ?? throw new InvalidDataException($"{stateFile} has no client_id.");
     }
 
-    private Process StartCli(params string[] args)
-    {
-        string root = RepositoryRoot();
-        string configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;   // bin/<Configuration>/net10.0
-        string cli = Path.Combine(root, "cli", "Federated.Cli", "bin", configuration, "net10.0", "federated.dll");
-        Assert.True(File.Exists(cli), $"{cli} was not built");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(cli);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        var process = Process.Start(start)!;
-        string tag = $"[{args[0]} {process.Id}] ";
-        process.OutputDataReceived += (_, e) => { lock (_log) _log.Append(tag).AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { lock (_log) _log.Append(tag).AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _processes.Add(process);
-        return process;
-    }
-
-    private static async Task<int> WaitExit(Process process, TimeSpan limit)
-    {
-        using var cts = new CancellationTokenSource(limit);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-            return process.ExitCode;
-        }
-        catch (OperationCanceledException)
-        {
-            return -1;
-        }
-    }
-
-    private static string Inv(float value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Federated.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new DirectoryNotFoundException("Federated.sln not found above the test directory.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    public void Dispose()
-    {
-        foreach (var process in _processes)
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-            process.Dispose();
-        }
-        try { Directory.Delete(_directory, true); } catch (IOException) { }
-    }
+    public void Dispose() => _cli.Dispose();
 }
