@@ -12,8 +12,10 @@ namespace Federated.Server.Host;
 /// The Federation gRPC service: a thin adapter. It checks what only the wire knows (format version, base-model
 /// fingerprint, that client_id is the caller's, oneof payload case and size), converts messages to domain values,
 /// calls <see cref="FederationCoordinator"/> and converts back. Errors are <see cref="FederationException"/>s, which
-/// <see cref="AuthInterceptor"/> maps to status codes.
+/// <see cref="AuthInterceptor"/> maps to status codes. Bound through <see cref="FederationServiceBinder"/> (undecodable
+/// requests are INVALID_ARGUMENT).
 /// </summary>
+[BindServiceMethod(typeof(FederationServiceBinder), nameof(FederationServiceBinder.BindService))]
 internal sealed class FederationService(FederationCoordinator coordinator, FederationServerOptions options) : Federation.FederationBase
 {
     public const uint FormatVersion = 1;
