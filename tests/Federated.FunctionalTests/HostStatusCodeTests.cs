@@ -188,6 +188,27 @@ public sealed class HostStatusCodeTests
     }
 
     [Fact]
+    public async Task Reflection_ListServices_FederationAndItsFileDescriptor()
+    {
+        // Arrange: FederationService binds through FederationServiceBinder, whose Descriptor reflection must find.
+        await using var server = await TestFederationServer.StartAsync();
+        var reflection = new Grpc.Reflection.V1Alpha.ServerReflection.ServerReflectionClient(server.Channel);
+
+        // Act
+        using var call = reflection.ServerReflectionInfo();
+        await call.RequestStream.WriteAsync(new Grpc.Reflection.V1Alpha.ServerReflectionRequest { ListServices = "" });
+        await call.RequestStream.WriteAsync(new Grpc.Reflection.V1Alpha.ServerReflectionRequest { FileContainingSymbol = "federated.v1.Federation" });
+        await call.RequestStream.CompleteAsync();
+        var answers = new List<Grpc.Reflection.V1Alpha.ServerReflectionResponse>();
+        await foreach (var answer in call.ResponseStream.ReadAllAsync()) answers.Add(answer);
+
+        // Assert
+        Assert.Equal(2, answers.Count);
+        Assert.Contains("federated.v1.Federation", answers[0].ListServicesResponse.Service.Select(s => s.Name));
+        Assert.NotEmpty(answers[1].FileDescriptorResponse.FileDescriptorProto);
+    }
+
+    [Fact]
     public async Task Healthz_Get_Ok()
     {
         // Arrange
