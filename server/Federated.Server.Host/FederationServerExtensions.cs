@@ -38,6 +38,7 @@ public static class FederationServerExtensions
         services.AddSingleton<IFederationStrategy>(sp => options.StrategyFactory?.Invoke(sp) ?? options.Method switch
         {
             TrainingMethodKind.FedKSeed => new FedKSeedStrategy(options.FedKSeed),
+            TrainingMethodKind.ComPeft => new ComPeftStrategy(options.ComPeft),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Method, "No built-in strategy for this method."),
         });
         services.AddSingleton(sp => new FederationCoordinator(sp.GetRequiredService<IFederationStore>(),

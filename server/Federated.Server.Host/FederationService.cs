@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Federated.Protocol.V1;
 using Federated.Server.Coordination;
 using Federated.Server.Domain;
+using Federated.Server.Strategies;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -67,6 +68,16 @@ internal sealed class FederationService(FederationCoordinator coordinator, Feder
                         Epsilon = p.Epsilon, LearningRate = p.LearningRate, BatchSize = (uint)p.BatchSize, StepSeed = assignment.ClientRoundSeed,
                     };
                     task.Fedkseed.SeedProbabilities.Add(p.SeedProbabilities);
+                }
+                else if (assignment.Parameters is ComPeftRoundParameters c)
+                {
+                    task.Compeft = new ComPeftParameters
+                    {
+                        Rank = (uint)c.Rank, Alpha = c.Alpha, Density = c.Density, ScaleFactor = c.ScaleFactor, LearningRate = c.LearningRate,
+                        LocalSteps = (uint)c.LocalSteps, BatchSize = (uint)c.BatchSize, FreezeA = c.FreezeA, LoraASeed = c.LoraASeed,
+                        LeastSquaresScale = c.LeastSquaresScale, ErrorFeedback = c.ErrorFeedback, StepSeed = assignment.ClientRoundSeed,
+                    };
+                    task.Compeft.TargetModules.Add(c.TargetModules);
                 }
                 break;
             case TaskAvailabilityKind.Finished:

@@ -210,7 +210,7 @@ public sealed class EdgeClient
             : null;
         ComPeftTask? compeft = task.Compeft is { } c
             ? new ComPeftTask((int)c.Rank, c.Alpha, c.TargetModules.ToArray(), c.Density, c.ScaleFactor, c.LearningRate, (int)c.LocalSteps,
-                (int)c.BatchSize, c.FreezeA, c.LoraASeed, c.LeastSquaresScale, c.ErrorFeedback)
+                (int)c.BatchSize, c.FreezeA, c.LoraASeed, c.LeastSquaresScale, c.ErrorFeedback, c.StepSeed)
             : null;
         return new TrainingTask((long)task.RoundId, (long)task.ModelVersion, task.Deadline?.ToDateTimeOffset() ?? DateTimeOffset.MaxValue,
             fedkseed, compeft);
