@@ -145,9 +145,7 @@ internal static class ServeCommand
         if (targetModules.Length == 0) throw new ArgumentException("--lora-targets names no projection.");
         var lm = CausalLm.Load(modelDir);
         var config = new LoraConfig { Rank = rank, Alpha = alpha, TargetModules = targetModules, FanInFanOut = lm.Projections.Any(p => p.Conv1D) };
-        var layout = LoraUpdateLayout.Create(LoraAdapter.Create(lm, config, seed), freezeA);
-        if (layout.ElementCount == 0) throw new ArgumentException($"--lora-targets {string.Join(",", targetModules)} matches no projection of the model in {modelDir}.");
-        return layout.ElementCount;
+        return LoraUpdateLayout.Create(LoraAdapter.Create(lm, config, seed), freezeA).ElementCount;   // Create refuses targets that match nothing
     }
 
     /// <summary>Tokens from the file, or the one in STATE/enroll-token.txt (generated on first run, mode 0600).</summary>
