@@ -44,6 +44,7 @@ public static class FederationServerExtensions
         services.AddSingleton(sp => new FederationCoordinator(sp.GetRequiredService<IFederationStore>(),
             sp.GetRequiredService<IFederationStrategy>(), options.Coordinator, sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ILogger<FederationCoordinator>>()));
+        services.AddSingleton(sp => new FullCheckpointCacheHolder(options.CheckpointSource is { } factory ? new FullCheckpointCache(factory(sp)) : null));
         services.AddSingleton<AuthInterceptor>();
         services.AddGrpc(o =>
         {

@@ -44,6 +44,11 @@ public sealed class FederationServerOptions
     /// (<see cref="FedKSeedStrategy"/> or <see cref="ComPeftStrategy"/>).</summary>
     public Func<IServiceProvider, IFederationStrategy>? StrategyFactory { get; set; }
 
+    /// <summary>Builds GetModel's FULL_CHECKPOINT payload (the merged global model as safetensors), e.g.
+    /// <see cref="Federated.Server.Checkpoints.MergedModelCheckpointSource"/>. Null: full_checkpoint requests are
+    /// FAILED_PRECONDITION (distribute the model out of band).</summary>
+    public Func<IServiceProvider, Federated.Server.Checkpoints.IModelCheckpointSource>? CheckpointSource { get; set; }
+
     public void Validate()
     {
         if (!Enum.IsDefined(Method)) throw new ArgumentOutOfRangeException(nameof(Method), Method, "Method must be FedKSeed or ComPeft.");

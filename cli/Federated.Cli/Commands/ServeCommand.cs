@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Federated.Core.Lora;
 using Federated.Core.Models;
+using Federated.Server.Checkpoints;
 using Federated.Server.Domain;
 using Federated.Server.Host;
 using Federated.Server.Strategies;
@@ -126,6 +127,9 @@ internal static class ServeCommand
                 o.ComPeft.BatchSize = parse.GetValue(batchSize);
                 o.ComPeft.Aggregation = aggregation;
                 o.ComPeft.DownlinkDensity = parse.GetValue(downlink);
+                // GetModel full_checkpoint: the merged global model as safetensors, built on first request per version.
+                o.CheckpointSource = _ => methodKind == TrainingMethodKind.FedKSeed
+                    ? new MergedModelCheckpointSource(modelDir, o.FedKSeed) : new MergedModelCheckpointSource(modelDir, o.ComPeft);
             });
             await using var app = builder.Build();
             app.MapFederationServer();
