@@ -56,13 +56,16 @@ public static class FederationServerExtensions
         services.AddGrpcReflection();
         services.AddSingleton<HealthServiceImpl>();
         services.AddHostedService<RoundTicker>();
+        FederationRateLimiting.Add(services, options);
         return services;
     }
 
-    /// <summary>Maps the Federation service, grpc.health.v1.Health, server reflection and GET /healthz.</summary>
+    /// <summary>Maps the Federation service, grpc.health.v1.Health, server reflection and GET /healthz (and, with
+    /// RateLimitPermits &gt; 0, adds the rate-limiting middleware: call it on the WebApplication).</summary>
     public static IEndpointRouteBuilder MapFederationServer(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
+        FederationRateLimiting.Use(endpoints, endpoints.ServiceProvider.GetRequiredService<FederationServerOptions>());
         endpoints.MapGrpcService<FederationService>();
         endpoints.MapGrpcService<HealthServiceImpl>();
         endpoints.MapGrpcReflectionService();

@@ -44,6 +44,14 @@ public sealed class FederationServerOptions
     /// (<see cref="FedKSeedStrategy"/> or <see cref="ComPeftStrategy"/>).</summary>
     public Func<IServiceProvider, IFederationStrategy>? StrategyFactory { get; set; }
 
+    /// <summary>Enroll and PushUpdate calls one client may make per <see cref="RateLimitWindow"/> (fixed window, ASP.NET
+    /// Core rate limiting, keyed by the bearer token, or by the remote address for Enroll); beyond it a call is
+    /// RESOURCE_EXHAUSTED before its body is read. 0 = no limit (default). Other RPCs are never limited.</summary>
+    public int RateLimitPermits { get; set; }
+
+    /// <summary>Window of <see cref="RateLimitPermits"/>. Default 1 minute.</summary>
+    public TimeSpan RateLimitWindow { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Builds GetModel's FULL_CHECKPOINT payload (the merged global model as safetensors), e.g.
     /// <see cref="Federated.Server.Checkpoints.MergedModelCheckpointSource"/>. Null: full_checkpoint requests are
     /// FAILED_PRECONDITION (distribute the model out of band).</summary>
@@ -55,6 +63,8 @@ public sealed class FederationServerOptions
         if (MaxMessageBytes < 1024) throw new ArgumentOutOfRangeException(nameof(MaxMessageBytes), MaxMessageBytes, "MaxMessageBytes must be at least 1024.");
         if (ModelChunkBytes < 1024 || ModelChunkBytes > MaxMessageBytes)
             throw new ArgumentOutOfRangeException(nameof(ModelChunkBytes), ModelChunkBytes, "ModelChunkBytes must be between 1024 and MaxMessageBytes.");
+        if (RateLimitPermits < 0) throw new ArgumentOutOfRangeException(nameof(RateLimitPermits), RateLimitPermits, "RateLimitPermits must be ≥ 0 (0 = no limit).");
+        if (RateLimitWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(RateLimitWindow), RateLimitWindow, "RateLimitWindow must be positive.");
         if (TickInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(TickInterval), TickInterval, "TickInterval must be positive.");
         Coordinator.Validate();
         if (StrategyFactory is not null) return;

@@ -43,6 +43,7 @@ internal static class ServeCommand
         var errorFeedback = new Option<bool>("--error-feedback") { Description = "compeft: clients keep a residual of what compression dropped." };
         var batchSize = new Option<int>("--batch-size") { Description = "compeft: examples per AdamW step.", DefaultValueFactory = _ => c.BatchSize };
         var aggregate = new Option<string>("--aggregate") { Description = "compeft: server merge, mean (sample-weighted FedAvg) or ties.", DefaultValueFactory = _ => "mean" };
+        var rateLimit = new Option<int>("--rate-limit") { Description = "Enroll and PushUpdate calls per client per minute; more are RESOURCE_EXHAUSTED. 0 = no limit." };
         var downlink = new Option<float>("--downlink-density") { Description = "compeft: re-compress each merged update for the downlink at this density; 0 = dense." };
         var seed = new Option<ulong>("--seed")
         {
@@ -61,7 +62,7 @@ internal static class ServeCommand
             """)
         {
             model, method, dataDir, port, rounds, perRound, minClients, timeout, tokens, cert, key, seedCount, localSteps, learningRate, epsilon, seed,
-            rank, alpha, targets, noFfa, density, scaleFactor, leastSquares, errorFeedback, batchSize, aggregate, downlink,
+            rank, alpha, targets, noFfa, density, scaleFactor, leastSquares, errorFeedback, batchSize, aggregate, downlink, rateLimit,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -107,6 +108,7 @@ internal static class ServeCommand
                 o.Coordinator.RoundTimeout = DurationParser.Parse(parse.GetValue(timeout)!, "--round-timeout");
                 foreach (var t in tokenList) o.Coordinator.EnrollmentTokens.Add(t);
                 o.Coordinator.SelectionSeed = runSeed;
+                o.RateLimitPermits = parse.GetValue(rateLimit);
                 o.FedKSeed.SeedCount = parse.GetValue(seedCount);
                 o.FedKSeed.LocalSteps = parse.GetValue(localSteps) ?? 200;
                 o.FedKSeed.LearningRate = parse.GetValue(learningRate) ?? 3e-7f;
