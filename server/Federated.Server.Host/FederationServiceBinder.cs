@@ -14,7 +14,7 @@ namespace Federated.Server.Host;
 /// Framing errors (a gRPC frame cut short, a message above the receive limit) are found by Grpc.AspNetCore before the
 /// marshaller runs: INTERNAL "Incomplete message." and RESOURCE_EXHAUSTED (docs/server.md §Malformed input).
 /// </summary>
-public static class FederationServiceBinder
+internal static class FederationServiceBinder
 {
     /// <summary>The service descriptor server reflection serves (the generated one).</summary>
     public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => Federation.Descriptor;
