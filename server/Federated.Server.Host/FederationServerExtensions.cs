@@ -38,11 +38,13 @@ public static class FederationServerExtensions
         services.AddSingleton<IFederationStrategy>(sp => options.StrategyFactory?.Invoke(sp) ?? options.Method switch
         {
             TrainingMethodKind.FedKSeed => new FedKSeedStrategy(options.FedKSeed),
+            TrainingMethodKind.ComPeft => new ComPeftStrategy(options.ComPeft),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Method, "No built-in strategy for this method."),
         });
         services.AddSingleton(sp => new FederationCoordinator(sp.GetRequiredService<IFederationStore>(),
             sp.GetRequiredService<IFederationStrategy>(), options.Coordinator, sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ILogger<FederationCoordinator>>()));
+        services.AddSingleton(sp => new FullCheckpointCacheHolder(options.CheckpointSource is { } factory ? new FullCheckpointCache(factory(sp)) : null));
         services.AddSingleton<AuthInterceptor>();
         services.AddGrpc(o =>
         {
@@ -54,13 +56,16 @@ public static class FederationServerExtensions
         services.AddGrpcReflection();
         services.AddSingleton<HealthServiceImpl>();
         services.AddHostedService<RoundTicker>();
+        FederationRateLimiting.Add(services, options);
         return services;
     }
 
-    /// <summary>Maps the Federation service, grpc.health.v1.Health, server reflection and GET /healthz.</summary>
+    /// <summary>Maps the Federation service, grpc.health.v1.Health, server reflection and GET /healthz (and, with
+    /// RateLimitPermits &gt; 0, adds the rate-limiting middleware: call it on the WebApplication).</summary>
     public static IEndpointRouteBuilder MapFederationServer(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
+        FederationRateLimiting.Use(endpoints, endpoints.ServiceProvider.GetRequiredService<FederationServerOptions>());
         endpoints.MapGrpcService<FederationService>();
         endpoints.MapGrpcService<HealthServiceImpl>();
         endpoints.MapGrpcReflectionService();

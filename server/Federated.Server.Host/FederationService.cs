@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Federated.Protocol.V1;
 using Federated.Server.Coordination;
 using Federated.Server.Domain;
+using Federated.Server.Strategies;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -12,9 +13,12 @@ namespace Federated.Server.Host;
 /// The Federation gRPC service: a thin adapter. It checks what only the wire knows (format version, base-model
 /// fingerprint, that client_id is the caller's, oneof payload case and size), converts messages to domain values,
 /// calls <see cref="FederationCoordinator"/> and converts back. Errors are <see cref="FederationException"/>s, which
-/// <see cref="AuthInterceptor"/> maps to status codes.
+/// <see cref="AuthInterceptor"/> maps to status codes. Bound through <see cref="FederationServiceBinder"/> (undecodable
+/// requests are INVALID_ARGUMENT).
 /// </summary>
-internal sealed class FederationService(FederationCoordinator coordinator, FederationServerOptions options) : Federation.FederationBase
+[BindServiceMethod(typeof(FederationServiceBinder), nameof(FederationServiceBinder.BindService))]
+internal sealed class FederationService(FederationCoordinator coordinator, FederationServerOptions options, FullCheckpointCacheHolder checkpoints)
+    : Federation.FederationBase
 {
     public const uint FormatVersion = 1;
 
@@ -66,6 +70,16 @@ internal sealed class FederationService(FederationCoordinator coordinator, Feder
                     };
                     task.Fedkseed.SeedProbabilities.Add(p.SeedProbabilities);
                 }
+                else if (assignment.Parameters is ComPeftRoundParameters c)
+                {
+                    task.Compeft = new ComPeftParameters
+                    {
+                        Rank = (uint)c.Rank, Alpha = c.Alpha, Density = c.Density, ScaleFactor = c.ScaleFactor, LearningRate = c.LearningRate,
+                        LocalSteps = (uint)c.LocalSteps, BatchSize = (uint)c.BatchSize, FreezeA = c.FreezeA, LoraASeed = c.LoraASeed,
+                        LeastSquaresScale = c.LeastSquaresScale, ErrorFeedback = c.ErrorFeedback, StepSeed = assignment.ClientRoundSeed,
+                    };
+                    task.Compeft.TargetModules.Add(c.TargetModules);
+                }
                 break;
             case TaskAvailabilityKind.Finished:
                 task.Availability = TaskAvailability.Finished;
@@ -82,9 +96,16 @@ internal sealed class FederationService(FederationCoordinator coordinator, Feder
     {
         CheckFormat(request.FormatVersion);
         CheckBaseModel(request.BaseModel, required: false);
+        string caller = CallerId(request.ClientId, context);
         if (request.FullCheckpoint)
-            throw FederationException.Precondition("full_checkpoint is not served by this server; distribute the base model files out of band.");
-        var delta = coordinator.GetModel(CallerId(request.ClientId, context), (long)request.SinceVersion);
+        {
+            var cache = checkpoints.Cache
+                ?? throw FederationException.Precondition("full_checkpoint is not served by this server; distribute the model files out of band.");
+            var (version, bytes, sha) = cache.Get(coordinator.GetModel(caller, 0));
+            await StreamPayloadAsync(ModelPayloadKind.FullCheckpoint, version, bytes, sha, request.ResumeOffset, responseStream, context).ConfigureAwait(false);
+            return;
+        }
+        var delta = coordinator.GetModel(caller, (long)request.SinceVersion);
         if (delta.Kind == ModelDeltaKind.SeedDelta)
         {
             var seedDelta = SeedScalarDelta.Create(delta.FromVersion, options.FedKSeed.SeedCount, delta.SeedIndices, delta.ScalarDeltas);
@@ -95,18 +116,24 @@ internal sealed class FederationService(FederationCoordinator coordinator, Feder
             }, context.CancellationToken).ConfigureAwait(false);
             return;
         }
-        // Byte payloads: contiguous chunks of ≤ ModelChunkBytes from resume_offset; SHA-256 of the whole payload on each.
-        byte[] payload = delta.Payload;
-        if (request.ResumeOffset > (ulong)payload.Length)
-            throw FederationException.Invalid($"resume_offset {request.ResumeOffset} is beyond the payload's {payload.Length} bytes.");
-        var sha = ByteString.CopyFrom(SHA256.HashData(payload));
-        int offset = (int)request.ResumeOffset;
+        await StreamPayloadAsync(ModelPayloadKind.CompressedAdapter, delta.ToVersion, delta.Payload, SHA256.HashData(delta.Payload),
+            request.ResumeOffset, responseStream, context).ConfigureAwait(false);
+    }
+
+    /// <summary>Byte payloads: contiguous chunks of ≤ ModelChunkBytes from resume_offset; SHA-256 of the whole payload on each.</summary>
+    private async Task StreamPayloadAsync(ModelPayloadKind kind, long version, byte[] payload, byte[] sha256, ulong resumeOffset,
+        IServerStreamWriter<ModelChunk> responseStream, ServerCallContext context)
+    {
+        if (resumeOffset > (ulong)payload.Length)
+            throw FederationException.Invalid($"resume_offset {resumeOffset} is beyond the payload's {payload.Length} bytes.");
+        var sha = ByteString.CopyFrom(sha256);
+        int offset = (int)resumeOffset;
         do
         {
             int length = Math.Min(options.ModelChunkBytes, payload.Length - offset);
             await responseStream.WriteAsync(new ModelChunk
             {
-                FormatVersion = FormatVersion, ModelVersion = (ulong)delta.ToVersion, Kind = ModelPayloadKind.CompressedAdapter,
+                FormatVersion = FormatVersion, ModelVersion = (ulong)version, Kind = kind,
                 TotalBytes = (ulong)payload.Length, Sha256 = sha, Offset = (ulong)offset,
                 Data = ByteString.CopyFrom(payload, offset, length), Last = offset + length == payload.Length, BaseModel = Fingerprint(),
             }, context.CancellationToken).ConfigureAwait(false);

@@ -5,6 +5,7 @@ using Federated.TestKit;
 
 namespace Federated.Cli.Tests;
 
+[Collection("Console")]
 public sealed class NetworkCommandTests
 {
     [Theory]
@@ -85,13 +86,32 @@ public sealed class NetworkCommandTests
     }
 
     [Fact]
-    public void Join_Default_WiresTheFedKSeedTrainer()
+    public void Join_Default_WiresATrainerForEitherMethod()
     {
         // Act
         var trainer = JoinCommand.TrainerFactory(Fixtures.Path("tiny-llama"));
 
+        // Assert: nothing is selected (or loaded) before the federation's first task or model change says which.
+        var selecting = Assert.IsType<Federated.Client.Training.MethodSelectingTrainer>(trainer);
+        Assert.Null(selecting.Selected);
+    }
+
+    [Theory]
+    [InlineData("--aggregate", "median", "--aggregate 'median'")]
+    [InlineData("--lora-targets", "nope_proj", "target_modules [nope_proj]")]
+    [InlineData("--density", "1.5", "Density")]
+    public void Serve_CompeftBadOption_BadInputNamingIt(string option, string value, string message)
+    {
+        // Arrange
+        string state = Path.Combine(Path.GetTempPath(), "federated-serve-test", Guid.NewGuid().ToString("N"));
+
+        // Act
+        var (code, _, error) = Commands.CliHarness.Run(ServeCommand.Create(), "serve", "--model", Fixtures.Path("tiny-llama"), "--method", "compeft",
+            "--data-dir", state, "--port", "0", option, value);
+
         // Assert
-        Assert.IsType<Federated.Client.FedKSeed.FedKSeedLocalTrainer>(trainer);
+        Assert.Equal(CliRunner.BadInput, code);
+        Assert.Contains(message, error, StringComparison.Ordinal);
     }
 
     [Fact]

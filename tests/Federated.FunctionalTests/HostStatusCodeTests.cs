@@ -1,6 +1,5 @@
 using Federated.Protocol.V1;
 using Grpc.Core;
-using Grpc.Health.V1;
 
 namespace Federated.FunctionalTests;
 
@@ -147,33 +146,6 @@ public sealed class HostStatusCodeTests
     }
 
     [Fact]
-    public async Task PushUpdate_GarbageAndTruncatedBytes_RefusedAndServerStaysUp()
-    {
-        // Arrange: raw bytes through a byte[] marshaller, bypassing the typed client.
-        var (server, a, _, task) = await OpenRoundAsync();
-        await using var _s = server;
-        var auth = TestFederationServer.Bearer(a);
-        var raw = new Method<byte[], byte[]>(MethodType.Unary, "federated.v1.Federation", "PushUpdate",
-            Marshallers.Create(b => b, b => b), Marshallers.Create(b => b, b => b));
-        var invoker = server.Channel.CreateCallInvoker();
-        byte[] valid = Google.Protobuf.MessageExtensions.ToByteArray(Update(task, [1, 2, 3], [1f, 2f, 3f]));
-
-        // Act
-        var garbage = await CodeOf(async () => await invoker.AsyncUnaryCall(raw, null, new CallOptions(auth), [0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x42]));
-        var truncated = await CodeOf(async () => await invoker.AsyncUnaryCall(raw, null, new CallOptions(auth), valid[..^3]));
-        var status = await server.Client.GetStatusAsync(new StatusRequest { FormatVersion = 1 }, auth);
-        var health = await new Health.HealthClient(server.Channel).CheckAsync(new HealthCheckRequest { Service = "federated.v1.Federation" });
-
-        // Assert
-        // Bytes that are not a ClientUpdate fail in Grpc.AspNetCore's deserializer, before interceptors and service
-        // code run; it answers UNKNOWN (docs/server.md, known limitation). The call is refused, nothing is stored.
-        Assert.Equal(StatusCode.Unknown, garbage);
-        Assert.Equal(StatusCode.Unknown, truncated);
-        Assert.Equal(0u, status.UpdatesReceived);
-        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
-    }
-
-    [Fact]
     public async Task PushUpdate_WrongBaseModel_FailedPreconditionAndUnsetInvalid()
     {
         // Arrange
@@ -213,6 +185,27 @@ public sealed class HostStatusCodeTests
         Assert.True(again.Duplicate);
         Assert.Equal(first.UpdateSha256, again.UpdateSha256);
         Assert.Equal(StatusCode.AlreadyExists, conflict);
+    }
+
+    [Fact]
+    public async Task Reflection_ListServices_FederationAndItsFileDescriptor()
+    {
+        // Arrange: FederationService binds through FederationServiceBinder, whose Descriptor reflection must find.
+        await using var server = await TestFederationServer.StartAsync();
+        var reflection = new Grpc.Reflection.V1Alpha.ServerReflection.ServerReflectionClient(server.Channel);
+
+        // Act
+        using var call = reflection.ServerReflectionInfo();
+        await call.RequestStream.WriteAsync(new Grpc.Reflection.V1Alpha.ServerReflectionRequest { ListServices = "" });
+        await call.RequestStream.WriteAsync(new Grpc.Reflection.V1Alpha.ServerReflectionRequest { FileContainingSymbol = "federated.v1.Federation" });
+        await call.RequestStream.CompleteAsync();
+        var answers = new List<Grpc.Reflection.V1Alpha.ServerReflectionResponse>();
+        await foreach (var answer in call.ResponseStream.ReadAllAsync()) answers.Add(answer);
+
+        // Assert
+        Assert.Equal(2, answers.Count);
+        Assert.Contains("federated.v1.Federation", answers[0].ListServicesResponse.Service.Select(s => s.Name));
+        Assert.NotEmpty(answers[1].FileDescriptorResponse.FileDescriptorProto);
     }
 
     [Fact]

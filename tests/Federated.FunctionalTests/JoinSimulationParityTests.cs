@@ -1,73 +1,53 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
+using Federated.Core.Lora;
 using Federated.Core.Models;
 using Federated.Core.Seeds;
 using Federated.Core.ZerothOrder;
 using Federated.Data;
 using Federated.Server.Storage;
 using Federated.Server.Strategies;
+using Federated.Simulation.ComPeft;
 using Federated.Simulation.FedKSeed;
 
 namespace Federated.FunctionalTests;
 
 /// <summary>
-/// FedKSeed over the network equals FedKSeed simulated: `federated partition --write-shards`, `federated serve` and
-/// three `federated join` processes on loopback run two rounds on the tiny Llama fixture; the global model rebuilt from
-/// the server's stored versions (ΔH of each round replayed in order, as every client does) must be bit-identical to
-/// <see cref="FedKSeedSimulation"/> run in-process with the same seed, K, τ, ε, η, partition and the client ids the
-/// server assigned. What makes this hold: the client's stream seed is the server's step_seed
-/// (FederationCoordinator.ClientRoundSeed(seed, round, id)), which the simulator computes the same way; both aggregate
-/// in ordinal client-id order; the shards are the simulator's partition in partition order. Real processes and real
-/// time (poll intervals), nothing asserts on durations.
+/// A networked federation equals a simulated one: `federated partition --write-shards`, `federated serve` and
+/// `federated join` processes on loopback run two rounds on the tiny Llama fixture; the global model rebuilt from the
+/// server's stored versions (each version applied in order, as every client does) must be bit-identical to the
+/// simulation run in-process with the same seed, hyper-parameters, partition and the client ids the server assigned.
+/// What makes this hold: the client's stream seed is the server's step_seed (FederationCoordinator.ClientRoundSeed(seed,
+/// round, id)), which the simulators compute the same way; both aggregate in ordinal client-id order; the shards are
+/// the simulator's partition in partition order; ComPEFT's density travels as float32 and the simulator compresses
+/// with that float value. Real processes and real time (poll intervals), nothing asserts on durations.
 /// </summary>
 public sealed class JoinSimulationParityTests : IDisposable
 {
-    private const int Clients = 3, Rounds = 2, SeedCount = 16, LocalSteps = 4, Seed = 7;
+    private const int Rounds = 2, SeedCount = 16, LocalSteps = 4, Seed = 7;
     private const float Epsilon = 1e-3f, LearningRate = 1e-2f;
+    private const int LoraRank = 4, ComPeftSteps = 3, ComPeftBatch = 2;
+    private const float LoraAlpha = 8f, Density = 0.25f, ComPeftLearningRate = 1e-2f;
     private const string Token = "parity-test-token", Scheme = "iid";
 
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "federated-parity", Guid.NewGuid().ToString("N"));
-    private readonly List<Process> _processes = [];
-    private readonly StringBuilder _log = new();
+    private readonly CliProcesses _cli = new("federated-parity");
 
     [Fact]
-    public async Task Join_ThreeClientsTwoRounds_GlobalModelBitIdenticalToSimulation()
+    public async Task Join_EightClientProcessesTwoRounds_GlobalModelBitIdenticalToSimulation()
     {
-        // Arrange: a 12-record dataset in 3 categories, partitioned by the CLI into the simulator's shards.
-        Directory.CreateDirectory(_directory);
-        string root = RepositoryRoot();
-        string model = Path.Combine(root, "tests", "data", "fixtures", "tiny-llama");
-        string data = Path.Combine(_directory, "data.jsonl");
-        InstructionDatasetWriter.Write(data, Enumerable.Range(0, 12).Select(i => new InstructionExample(
-            $"Define word number {i}.", "", $"Word {i} is a {(i % 3 == 0 ? "noun" : i % 3 == 1 ? "verb" : "adjective")}.", $"cat{i % 3}")));
-        string tokens = Path.Combine(_directory, "tokens.txt");
-        await File.WriteAllTextAsync(tokens, Token + "\n");
-        string shards = Path.Combine(_directory, "shards");
-        var partition = StartCli("partition", "--data", data, "--clients", $"{Clients}", "--scheme", Scheme, "--seed", $"{Seed}",
-            "--out", Path.Combine(_directory, "partition"), "--write-shards", shards, "--json");
-        Assert.True(await WaitExit(partition, TimeSpan.FromSeconds(30)) == 0, _log.ToString());
-        int port = FreePort();
-        var server = StartCli("serve", "--model", model, "--data-dir", Path.Combine(_directory, "server"), "--port", $"{port}",
-            "--rounds", $"{Rounds}", "--clients-per-round", $"{Clients}", "--min-clients", $"{Clients}", "--enroll-tokens", tokens,
-            "--seed-count", $"{SeedCount}", "--local-steps", $"{LocalSteps}", "--epsilon", Inv(Epsilon), "--learning-rate", Inv(LearningRate),
-            "--seed", $"{Seed}");
+        // Arrange: 24 records in 3 categories, partitioned by the CLI into the simulator's shards (3 per client).
+        const int clients = 8;
+        var (model, data) = await WriteDataAndShardsAsync(clients);
 
-        // Act: three edge clients until FINISHED.
-        var joins = Enumerable.Range(0, Clients).Select(c => StartCli("join", "--server", $"http://127.0.0.1:{port}", "--token", Token,
-            "--model", model, "--data", Path.Combine(shards, $"client-{c:D5}.jsonl"), "--state", Path.Combine(_directory, $"client-{c}"))).ToArray();
-        foreach (var join in joins) Assert.True(await WaitExit(join, TimeSpan.FromSeconds(90)) == 0, _log.ToString());
-        server.Kill(entireProcessTree: true);
-        await server.WaitForExitAsync();
-        string[] clientIds = [.. Enumerable.Range(0, Clients).Select(c => ReadClientId(Path.Combine(_directory, $"client-{c}", "client.json")))];
-        float[] networked = ReplayServerVersions(model, Path.Combine(_directory, "server", "federation.db"));
+        // Act: eight edge client processes until FINISHED (all selected every round: M = Q = N).
+        string[] clientIds = await RunFederationAsync(clients, model,
+            "--seed-count", $"{SeedCount}", "--local-steps", $"{LocalSteps}", "--epsilon", CliProcesses.Inv(Epsilon),
+            "--learning-rate", CliProcesses.Inv(LearningRate));
+        float[] networked = ReplayServerVersions(model, Path.Combine(_cli.Directory, "server", "federation.db"));
 
         var simulation = new FedKSeedSimulation(new FedKSeedSimulationOptions
         {
-            ModelDirectory = model, Data = data, EvalData = data, Clients = Clients, ClientsPerRound = Clients, Rounds = Rounds,
+            ModelDirectory = model, Data = data, EvalData = data, Clients = clients, ClientsPerRound = clients, Rounds = Rounds,
             Seeds = SeedCount, Seed = Seed, LocalSteps = LocalSteps, Epsilon = Epsilon, LearningRate = LearningRate,
             Partition = Scheme, EvalEvery = 1000, EvalExamples = 1, GenerationExamples = 0, ClientIds = clientIds,
         });
@@ -80,7 +60,91 @@ public sealed class JoinSimulationParityTests : IDisposable
             "the networked rounds left the model unchanged");
         int mismatch = FirstBitMismatch(simulated, networked);
         Assert.True(mismatch < 0, mismatch < 0 ? "" :
-            $"weight {mismatch}: simulated {simulated[mismatch]:R}, networked {networked[mismatch]:R}\n{_log}");
+            $"weight {mismatch}: simulated {simulated[mismatch]:R}, networked {networked[mismatch]:R}\n{_cli.Log}");
+    }
+
+    [Fact]
+    public async Task Join_ComPeftThreeClientProcessesTwoRounds_GlobalAdapterBitIdenticalToSimulation()
+    {
+        // Arrange: FFA-LoRA r = 4 on q_proj/v_proj, density 0.25 (ternary uploads, α·σ scale), 3 AdamW steps of batch 2.
+        const int clients = 3;
+        var (model, data) = await WriteDataAndShardsAsync(clients);
+
+        // Act
+        string[] clientIds = await RunFederationAsync(clients, model, "--method", "compeft",
+            "--lora-rank", $"{LoraRank}", "--lora-alpha", CliProcesses.Inv(LoraAlpha), "--lora-targets", "q_proj,v_proj",
+            "--density", CliProcesses.Inv(Density), "--local-steps", $"{ComPeftSteps}", "--batch-size", $"{ComPeftBatch}",
+            "--learning-rate", CliProcesses.Inv(ComPeftLearningRate));
+        var (initial, networked) = ReplayServerAdapter(model, Path.Combine(_cli.Directory, "server", "federation.db"));
+
+        var simulation = new ComPeftSimulation(new ComPeftSimulationOptions
+        {
+            ModelDirectory = model, Data = data, EvalData = data, Clients = clients, ClientsPerRound = clients, Rounds = Rounds,
+            Seed = Seed, Partition = Scheme, LocalSteps = ComPeftSteps, BatchSize = ComPeftBatch, LearningRate = ComPeftLearningRate,
+            LoraRank = LoraRank, LoraAlpha = LoraAlpha, TargetModules = ["q_proj", "v_proj"], Density = Density,
+            EvalEvery = 1000, EvalExamples = 1, GenerationExamples = 0, ClientIds = clientIds,
+        });
+        for (int round = 1; round <= Rounds; round++) simulation.RunRound(round);
+        float[] simulated = simulation.GlobalAdapter.Weights.ToArray();
+
+        // Assert
+        Assert.False(MemoryMarshal.AsBytes(initial.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(networked.AsSpan())),
+            "the networked rounds left the adapter unchanged");
+        int mismatch = FirstBitMismatch(simulated, networked);
+        Assert.True(mismatch < 0, mismatch < 0 ? "" :
+            $"adapter weight {mismatch}: simulated {simulated[mismatch]:R}, networked {networked[mismatch]:R}\n{_cli.Log}");
+    }
+
+    /// <summary>data.jsonl (24 records, 3 categories) and `federated partition --write-shards` into shards/.</summary>
+    private async Task<(string Model, string Data)> WriteDataAndShardsAsync(int clients)
+    {
+        string data = Path.Combine(_cli.Directory, "data.jsonl");
+        InstructionDatasetWriter.Write(data, Enumerable.Range(0, 24).Select(i => new InstructionExample(
+            $"Define word number {i}.", "", $"Word {i} is a {(i % 3 == 0 ? "noun" : i % 3 == 1 ? "verb" : "adjective")}.", $"cat{i % 3}")));
+        var partition = _cli.Start("partition", "--data", data, "--clients", $"{clients}", "--scheme", Scheme, "--seed", $"{Seed}",
+            "--out", Path.Combine(_cli.Directory, "partition"), "--write-shards", Path.Combine(_cli.Directory, "shards"), "--json");
+        Assert.True(await CliProcesses.WaitExit(partition, TimeSpan.FromSeconds(30)) == 0, _cli.Log);
+        return (CliProcesses.Fixture("tiny-llama"), data);
+    }
+
+    /// <summary>`federated serve` (all clients selected every round, the test's seed and method arguments) and one
+    /// `federated join` process per shard until FINISHED; then kills the server and returns the ids it assigned, by shard.</summary>
+    private async Task<string[]> RunFederationAsync(int clients, string model, params string[] methodArgs)
+    {
+        string tokens = Path.Combine(_cli.Directory, "tokens.txt");
+        await File.WriteAllTextAsync(tokens, Token + "\n");
+        int port = CliProcesses.FreePort();
+        var server = _cli.Start(["serve", "--model", model, "--data-dir", Path.Combine(_cli.Directory, "server"), "--port", $"{port}",
+            "--rounds", $"{Rounds}", "--clients-per-round", $"{clients}", "--min-clients", $"{clients}", "--enroll-tokens", tokens,
+            "--seed", $"{Seed}", .. methodArgs]);
+        var joins = Enumerable.Range(0, clients).Select(c => _cli.Start("join", "--server", $"http://127.0.0.1:{port}", "--token", Token,
+            "--model", model, "--data", Path.Combine(_cli.Directory, "shards", $"client-{c:D5}.jsonl"),
+            "--state", Path.Combine(_cli.Directory, $"client-{c}"))).ToArray();
+        foreach (var join in joins) Assert.True(await CliProcesses.WaitExit(join, TimeSpan.FromSeconds(90)) == 0, _cli.Log);
+        await CliProcesses.Kill(server);
+        return [.. Enumerable.Range(0, clients).Select(c => ReadClientId(Path.Combine(_cli.Directory, $"client-{c}", "client.json")))];
+    }
+
+    /// <summary>The server's global adapter: the shared initial adapter (A from the seed, B = 0), then each stored
+    /// version's payload decoded into zeros and added (what a client that synced after every round holds). Returns the
+    /// initial and final adapter weights.</summary>
+    private static (float[] Initial, float[] Final) ReplayServerAdapter(string modelDir, string database)
+    {
+        IReadOnlyList<Federated.Server.Domain.ModelVersionRecord> versions;
+        using (var store = new SqliteFederationStore(database)) versions = store.ListVersions();
+        Assert.Equal(Rounds, versions.Count);
+        var lm = CausalLm.Load(modelDir);
+        var config = new LoraConfig { Rank = LoraRank, Alpha = LoraAlpha, TargetModules = ["q_proj", "v_proj"], FanInFanOut = lm.Projections.Any(p => p.Conv1D) };
+        var adapter = LoraAdapter.Create(lm, config, Seed);
+        var layout = LoraUpdateLayout.Create(adapter, freezeA: true);
+        float[] initial = adapter.Weights.ToArray();
+        foreach (var version in versions)
+        {
+            var change = new float[layout.ElementCount];
+            Federated.Compression.AdapterUpdatePayload.Accumulate(version.Payload, change);
+            layout.AddTo(adapter, change);
+        }
+        return (initial, adapter.Weights.ToArray());
     }
 
     /// <summary>The server's global model: from the base weights, replay each stored version's ΔH in order
@@ -122,62 +186,5 @@ public sealed class JoinSimulationParityTests : IDisposable
         return json.RootElement.GetProperty("client_id").GetString() ?? throw new InvalidDataException($"{stateFile} has no client_id.");
     }
 
-    private Process StartCli(params string[] args)
-    {
-        string root = RepositoryRoot();
-        string configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;   // bin/<Configuration>/net10.0
-        string cli = Path.Combine(root, "cli", "Federated.Cli", "bin", configuration, "net10.0", "federated.dll");
-        Assert.True(File.Exists(cli), $"{cli} was not built");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(cli);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        var process = Process.Start(start)!;
-        string tag = $"[{args[0]} {process.Id}] ";
-        process.OutputDataReceived += (_, e) => { lock (_log) _log.Append(tag).AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { lock (_log) _log.Append(tag).AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _processes.Add(process);
-        return process;
-    }
-
-    private static async Task<int> WaitExit(Process process, TimeSpan limit)
-    {
-        using var cts = new CancellationTokenSource(limit);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-            return process.ExitCode;
-        }
-        catch (OperationCanceledException)
-        {
-            return -1;
-        }
-    }
-
-    private static string Inv(float value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Federated.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new DirectoryNotFoundException("Federated.sln not found above the test directory.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    public void Dispose()
-    {
-        foreach (var process in _processes)
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-            process.Dispose();
-        }
-        try { Directory.Delete(_directory, true); } catch (IOException) { }
-    }
+    public void Dispose() => _cli.Dispose();
 }

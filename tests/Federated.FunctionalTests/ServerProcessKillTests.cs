@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Federated.Client.Networking;
 using Federated.Protocol.V1;
 
@@ -13,18 +10,16 @@ namespace Federated.FunctionalTests;
 /// for the restarted server, nothing asserts on durations.</summary>
 public sealed class ServerProcessKillTests : IDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "federated-kill", Guid.NewGuid().ToString("N"));
-    private readonly StringBuilder _serverLog = new();
+    private readonly CliProcesses _cli = new("federated-kill");
     private Process? _server;
 
     [Fact]
     public async Task Serve_KilledWithSigkillMidRound_RestartKeepsAcceptedUpdateAndCountsItOnce()
     {
         // Arrange
-        Directory.CreateDirectory(_directory);
-        string tokens = Path.Combine(_directory, "tokens.txt");
+        string tokens = Path.Combine(_cli.Directory, "tokens.txt");
         await File.WriteAllTextAsync(tokens, "kill-test-token\n");
-        int port = FreePort();
+        int port = CliProcesses.FreePort();
         StartServer(port, tokens);
         var options = new FederationChannelOptions
         {
@@ -45,8 +40,7 @@ public sealed class ServerProcessKillTests : IDisposable
         var first = await a.PushUpdateAsync(updateA, CancellationToken.None);
 
         // Act: SIGKILL, restart on the same state, retry A's push, then B's.
-        _server!.Kill(entireProcessTree: true);
-        await _server.WaitForExitAsync();
+        await CliProcesses.Kill(_server!);
         StartServer(port, tokens);
         var retry = await a.PushUpdateAsync(updateA, CancellationToken.None);
         var statusBetween = await a.GetStatusAsync(CancellationToken.None);
@@ -55,7 +49,7 @@ public sealed class ServerProcessKillTests : IDisposable
 
         // Assert
         Assert.False(first.Duplicate);
-        Assert.True(retry.Duplicate, _serverLog.ToString());
+        Assert.True(retry.Duplicate, _cli.Log);
         Assert.Equal(first.UpdateSha256, retry.UpdateSha256);
         Assert.Equal(1u, statusBetween.UpdatesReceived);
         Assert.Equal(1ul, model.Last.ModelVersion);
@@ -85,47 +79,9 @@ public sealed class ServerProcessKillTests : IDisposable
         return enrollment;
     }
 
-    private void StartServer(int port, string tokens)
-    {
-        string root = RepositoryRoot();
-        string configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;   // bin/<Configuration>/net10.0
-        string cli = Path.Combine(root, "cli", "Federated.Cli", "bin", configuration, "net10.0", "federated.dll");
-        Assert.True(File.Exists(cli), $"{cli} was not built");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            ArgumentList =
-            {
-                cli, "serve", "--model", Path.Combine(root, "tests", "data", "fixtures", "tiny-llama", "f16-sharded"),
-                "--data-dir", Path.Combine(_directory, "state"), "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                "--rounds", "2", "--clients-per-round", "2", "--min-clients", "2", "--enroll-tokens", tokens, "--seed-count", "16", "--local-steps", "4",
-            },
-        };
-        _server = Process.Start(start)!;
-        _server.OutputDataReceived += (_, e) => { lock (_serverLog) _serverLog.AppendLine(e.Data); };
-        _server.ErrorDataReceived += (_, e) => { lock (_serverLog) _serverLog.AppendLine(e.Data); };
-        _server.BeginOutputReadLine();
-        _server.BeginErrorReadLine();
-    }
+    private void StartServer(int port, string tokens) => _server = _cli.Start("serve", "--model", CliProcesses.Fixture(Path.Combine("tiny-llama", "f16-sharded")),
+        "--data-dir", Path.Combine(_cli.Directory, "state"), "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "--rounds", "2", "--clients-per-round", "2", "--min-clients", "2", "--enroll-tokens", tokens, "--seed-count", "16", "--local-steps", "4");
 
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Federated.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new DirectoryNotFoundException("Federated.sln not found above the test directory.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    public void Dispose()
-    {
-        if (_server is { HasExited: false }) _server.Kill(entireProcessTree: true);
-        _server?.Dispose();
-        try { Directory.Delete(_directory, true); } catch (IOException) { }
-    }
+    public void Dispose() => _cli.Dispose();
 }

@@ -1,9 +1,13 @@
+using System.Net;
 using Federated.Protocol.V1;
 using Federated.Server.Host;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -11,31 +15,37 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Federated.FunctionalTests;
 
-/// <summary>The real host (AddFederationServer/MapFederationServer) on an in-memory TestServer with a fake clock and a
-/// SQLite store in a temp directory. <see cref="RestartAsync"/> stops the app and builds a new one on the same state.</summary>
+/// <summary>The real host (AddFederationServer/MapFederationServer) on an in-memory TestServer (or, with kestrel: true,
+/// on Kestrel over a real loopback socket, h2c) with a fake clock and a SQLite store in a temp directory.
+/// <see cref="RestartAsync"/> stops the app and builds a new one on the same state.</summary>
 internal sealed class TestFederationServer : IAsyncDisposable
 {
     public const string EnrollToken = "test-enroll-token";
     private readonly Action<FederationServerOptions>? _configure;
+    private readonly bool _kestrel;
     private WebApplication? _app;
 
-    private TestFederationServer(Action<FederationServerOptions>? configure)
+    private TestFederationServer(Action<FederationServerOptions>? configure, bool kestrel)
     {
         _configure = configure;
+        _kestrel = kestrel;
         DataDirectory = Path.Combine(Path.GetTempPath(), "federated-functional", Guid.NewGuid().ToString("N"));
         Time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
     }
 
     public string DataDirectory { get; }
     public FakeTimeProvider Time { get; }
+    /// <summary>The in-memory server (null on Kestrel).</summary>
     public TestServer Server { get; private set; } = null!;
+    /// <summary>http://localhost/ (TestServer) or http://127.0.0.1:PORT/ (Kestrel).</summary>
+    public Uri BaseAddress { get; private set; } = null!;
     public GrpcChannel Channel { get; private set; } = null!;
     public Federation.FederationClient Client { get; private set; } = null!;
     public Federated.Server.Storage.IFederationStore Store => _app!.Services.GetRequiredService<Federated.Server.Storage.IFederationStore>();
 
-    public static async Task<TestFederationServer> StartAsync(Action<FederationServerOptions>? configure = null)
+    public static async Task<TestFederationServer> StartAsync(Action<FederationServerOptions>? configure = null, bool kestrel = false)
     {
-        var server = new TestFederationServer(configure);
+        var server = new TestFederationServer(configure, kestrel);
         await server.BuildAndStartAsync();
         return server;
     }
@@ -44,7 +54,8 @@ internal sealed class TestFederationServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseTestServer();
+        if (_kestrel) builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
+        else builder.WebHost.UseTestServer();
         builder.Services.AddSingleton<TimeProvider>(Time);
         builder.Services.AddFederationServer(o =>
         {
@@ -62,8 +73,17 @@ internal sealed class TestFederationServer : IAsyncDisposable
         _app = builder.Build();
         _app.MapFederationServer();
         await _app.StartAsync();
-        Server = _app.GetTestServer();
-        Channel = GrpcChannel.ForAddress(Server.BaseAddress, new GrpcChannelOptions { HttpHandler = Server.CreateHandler() });
+        if (_kestrel)
+        {
+            BaseAddress = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+            Channel = GrpcChannel.ForAddress(BaseAddress);
+        }
+        else
+        {
+            Server = _app.GetTestServer();
+            BaseAddress = Server.BaseAddress;
+            Channel = GrpcChannel.ForAddress(Server.BaseAddress, new GrpcChannelOptions { HttpHandler = Server.CreateHandler() });
+        }
         Client = new Federation.FederationClient(Channel);
     }
 
@@ -91,6 +111,16 @@ internal sealed class TestFederationServer : IAsyncDisposable
         EnrollmentToken = EnrollToken,
         Client = new ClientInfo { Name = name, SupportedMethods = { TrainingMethod.Fedkseed } },
     });
+
+    /// <summary>A plain HTTP/2 client for hand-made gRPC requests (raw frames, odd headers).</summary>
+    public HttpClient CreateHttpClient()
+    {
+        var http = _kestrel ? new HttpClient() : Server.CreateClient();
+        http.BaseAddress = BaseAddress;
+        http.DefaultRequestVersion = HttpVersion.Version20;
+        http.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        return http;
+    }
 
     public static Metadata Bearer(Enrollment enrollment) => new() { { "authorization", "Bearer " + enrollment.BearerToken } };
 

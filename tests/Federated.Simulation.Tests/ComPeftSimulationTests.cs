@@ -34,7 +34,7 @@ public sealed class ComPeftSimulationTests
         {
             var adapter = LoraAdapter.Create(model, config, options.Seed);
             var shard = shards[c].Select(i => simulation.TrainExamples[i]).ToArray();
-            deltas[c] = trainer.Train(adapter, LoraUpdateLayout.Create(adapter, true), shard, simulation.ClientStreamSeed(c), 1).Delta;
+            deltas[c] = trainer.Train(adapter, LoraUpdateLayout.Create(adapter, true), shard, simulation.ClientStreamSeed(c, 1), 1).Delta;
         }
         var initial = LoraAdapter.Create(model, config, options.Seed);
         var layout = LoraUpdateLayout.Create(initial, true);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Federated.Client.ComPeft;
 using Federated.Client.Edge;
 using Federated.Client.FedKSeed;
 using Federated.Client.Networking;
@@ -11,12 +12,14 @@ namespace Federated.Cli.Commands;
 internal static class JoinCommand
 {
     /// <summary>
-    /// Builds the local trainer from the model directory: FedKSeed zeroth-order steps on the engine
-    /// (<see cref="FedKSeedLocalTrainer"/>, max length 128, all tensors trainable: the simulator's defaults). A ComPEFT
-    /// federation's tasks are refused by it with a clear error (the ComPEFT server strategy is not served yet).
-    /// Returning null makes `federated join` exit 1 with a clear message (tests may swap the factory).
+    /// Builds the local trainer from the model directory: whichever method the federation runs (the first task or model
+    /// change says which, <see cref="MethodSelectingTrainer"/>), with the simulator's defaults — FedKSeed zeroth-order
+    /// steps (<see cref="FedKSeedLocalTrainer"/>, max length 128, all tensors trainable) or ComPEFT LoRA rounds
+    /// (<see cref="ComPeftLocalTrainer"/>, max length 128). Returning null makes `federated join` exit 1 with a clear
+    /// message (tests may swap the factory).
     /// </summary>
-    internal static Func<string, ILocalTrainer?> TrainerFactory { get; set; } = modelDir => new FedKSeedLocalTrainer(modelDir);
+    internal static Func<string, ILocalTrainer?> TrainerFactory { get; set; } =
+        modelDir => new MethodSelectingTrainer(new FedKSeedLocalTrainer(modelDir), new ComPeftLocalTrainer(modelDir));
 
     public static Command Create()
     {

@@ -153,7 +153,7 @@ public sealed class EdgeClient
         if (delta.ToVersion == from) return from;
         await _trainer.ApplyModelDeltaAsync(delta, cancellationToken).ConfigureAwait(false);
         state.Save(state.Current with { ModelVersion = delta.ToVersion });
-        EdgeLog.Synced(_logger, from, delta.ToVersion, delta.SeedIndices.Length);
+        EdgeLog.Synced(_logger, from, delta.ToVersion, delta.SeedIndices.Length, delta.Payload.Length);
         return delta.ToVersion;
     }
 
@@ -210,7 +210,7 @@ public sealed class EdgeClient
             : null;
         ComPeftTask? compeft = task.Compeft is { } c
             ? new ComPeftTask((int)c.Rank, c.Alpha, c.TargetModules.ToArray(), c.Density, c.ScaleFactor, c.LearningRate, (int)c.LocalSteps,
-                (int)c.BatchSize, c.FreezeA, c.LoraASeed, c.LeastSquaresScale, c.ErrorFeedback)
+                (int)c.BatchSize, c.FreezeA, c.LoraASeed, c.LeastSquaresScale, c.ErrorFeedback, c.StepSeed)
             : null;
         return new TrainingTask((long)task.RoundId, (long)task.ModelVersion, task.Deadline?.ToDateTimeOffset() ?? DateTimeOffset.MaxValue,
             fedkseed, compeft);
@@ -250,8 +250,8 @@ internal static partial class EdgeLog
     [LoggerMessage(351, LogLevel.Information, "Enrolled as {ClientId} ({Name})")]
     public static partial void Enrolled(ILogger logger, string clientId, string name);
 
-    [LoggerMessage(352, LogLevel.Information, "Synced model version {From} → {To} ({Seeds} seeds)")]
-    public static partial void Synced(ILogger logger, long from, long to, int seeds);
+    [LoggerMessage(352, LogLevel.Information, "Synced model version {From} → {To} ({Seeds} seeds, {PayloadBytes} adapter payload bytes)")]
+    public static partial void Synced(ILogger logger, long from, long to, int seeds, int payloadBytes);
 
     [LoggerMessage(353, LogLevel.Information, "Round {Round} trained on {Samples} samples ({Metrics})")]
     public static partial void Trained(ILogger logger, long round, ulong samples, string metrics);

@@ -44,9 +44,11 @@ public sealed record TrainingTask(long RoundId, long ModelVersion, DateTimeOffse
 public sealed record FedKSeedTask(int SeedCount, ulong SeedPoolMasterSeed, int LocalSteps, float Epsilon, float LearningRate,
     int BatchSize, IReadOnlyList<float> SeedProbabilities, ulong StepSeed);
 
-/// <summary>ComPEFT round settings (docs/protocol.md §ComPeftParameters).</summary>
+/// <summary>ComPEFT round settings (docs/protocol.md §ComPeftParameters). <see cref="StepSeed"/> seeds the client's
+/// batch draws this round (the server's per-(client, round) seed, as FedKSeed's).</summary>
 public sealed record ComPeftTask(int Rank, float Alpha, IReadOnlyList<string> TargetModules, float Density, float ScaleFactor,
-    float LearningRate, int LocalSteps, int BatchSize, bool FreezeA, ulong LoraASeed, bool LeastSquaresScale, bool ErrorFeedback);
+    float LearningRate, int LocalSteps, int BatchSize, bool FreezeA, ulong LoraASeed, bool LeastSquaresScale, bool ErrorFeedback,
+    ulong StepSeed);
 
 /// <summary>What the server sent to move the local model forward.</summary>
 public enum GlobalModelDeltaKind

@@ -188,12 +188,8 @@ public sealed class ComPeftStrategy : IFederationStrategy
     }
 
     /// <summary>Adds a version (or GetModelDelta) payload, ternary or dense, into <paramref name="accumulator"/>; empty = no change.</summary>
-    public static void AccumulateVersion(ReadOnlySpan<byte> payload, Span<float> accumulator)
-    {
-        if (payload.IsEmpty) return;
-        if (DenseUpdateCodec.HasMagic(payload)) DenseUpdateCodec.DecodeAccumulate(payload, 1f, accumulator);
-        else TernaryCodec.DecodeAccumulate(payload, 1f, accumulator);
-    }
+    public static void AccumulateVersion(ReadOnlySpan<byte> payload, Span<float> accumulator) =>
+        Compression.AdapterUpdatePayload.Accumulate(payload, accumulator);
 
     private void DecodeVersion(ReadOnlySpan<byte> payload, Span<float> destination)
     {

@@ -10,6 +10,7 @@ using Federated.Data.Evaluation;
 using Federated.Data.Partitioning;
 using Federated.Data.Training;
 using Federated.Protocol.V1;
+using Federated.Server.Coordination;
 using Federated.Server.Domain;
 using Federated.Server.Strategies;
 using Google.Protobuf;
@@ -75,9 +76,11 @@ public sealed class ComPeftSimulation : ISimulation
             LocalSteps = options.LocalSteps, BatchSize = options.BatchSize, LearningRate = options.LearningRate,
             MaxGradNorm = options.MaxGradNorm, FreezeA = options.FreezeA,
         });
+        // Density and scale factor as the wire carries them (float32 in ComPeftParameters), so that a networked client
+        // compresses with exactly these values.
         _compression = new ComPeftCompressionOptions
         {
-            Density = options.UploadDensity, ScaleFactor = options.ScaleFactor, LeastSquaresScale = options.LeastSquaresScale,
+            Density = (float)options.UploadDensity, ScaleFactor = (float?)options.ScaleFactor, LeastSquaresScale = options.LeastSquaresScale,
             ErrorFeedback = options.ErrorFeedback, Uncompressed = options.Uncompressed,
         };
         _strategy = new ComPeftStrategy(new ComPeftStrategyOptions
@@ -142,7 +145,7 @@ public sealed class ComPeftSimulation : ISimulation
             var clientClock = Stopwatch.StartNew();
             _global.Weights.CopyTo(_work.Weights);
             var shard = new ShardView(_train, _shards[client]);
-            var local = _trainer.Train(_work, _layout, shard, ClientStreamSeed(client), round);
+            var local = _trainer.Train(_work, _layout, shard, ClientStreamSeed(client, round), round);
             lossSum += local.MeanLoss;
             var residual = _options.ErrorFeedback && !_compression.IsDense ? Residual(client) : [];
             byte[] payload = ComPeftUpdateEncoder.Encode(local.Delta, _compression, residual);
@@ -225,8 +228,12 @@ public sealed class ComPeftSimulation : ISimulation
     }
 
 
-    internal ulong ClientStreamSeed(int client) => SplitMix64.Derive(_options.Seed, 1_000_000_000L + client);
+    /// <summary>Client <paramref name="client"/>'s batch stream seed in a round: the server's step_seed rule,
+    /// FederationCoordinator.ClientRoundSeed(seed, round, id), so a networked run with these ids trains identically.</summary>
+    internal ulong ClientStreamSeed(int client, long round) => FederationCoordinator.ClientRoundSeed(_options.Seed, round, ClientId(client));
 
-    private static string ClientId(int client) => ClientPopulation.DefaultId(client);
+    /// <summary>The given <see cref="ComPeftSimulationOptions.ClientIds"/> entry, else client-00000, … (keys the stream
+    /// seed and the aggregation order, ordinal by id, as the server's store lists updates).</summary>
+    private string ClientId(int client) => _options.ClientIds is { } ids ? ids[client] : ClientPopulation.DefaultId(client);
 
 }

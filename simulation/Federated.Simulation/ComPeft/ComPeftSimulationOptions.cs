@@ -93,12 +93,21 @@ public sealed record ComPeftSimulationOptions
     /// <summary>Longest training sequence in tokens.</summary>
     public int MaxLength { get; init; } = 128;
 
+    /// <summary>
+    /// Client ids by index (shard i ↔ ClientIds[i]); null = client-00000, client-00001, …. A client's id keys its batch
+    /// stream (FederationCoordinator.ClientRoundSeed(Seed, round, id), what `federated serve --seed` sends as
+    /// step_seed) and the aggregation order (ordinal by id). Giving the ids a server assigned reproduces that networked run.
+    /// </summary>
+    public IReadOnlyList<string>? ClientIds { get; init; }
+
     /// <summary>The effective upload density (1 when uncompressed).</summary>
     public double UploadDensity => Uncompressed ? 1.0 : Density;
 
     /// <summary>Checks ranges; throws ArgumentOutOfRangeException naming the option.</summary>
     public void Validate()
     {
+        if (ClientIds is not null && (ClientIds.Count != Clients || ClientIds.Distinct(StringComparer.Ordinal).Count() != Clients))
+            throw new ArgumentException($"ClientIds must hold {Clients} distinct ids (one per client).", nameof(ClientIds));
         if (Clients < 1) throw new ArgumentOutOfRangeException(nameof(Clients), Clients, "--clients must be at least 1.");
         if (ClientsPerRound < 1 || ClientsPerRound > Clients)
             throw new ArgumentOutOfRangeException(nameof(ClientsPerRound), ClientsPerRound, $"--clients-per-round must be in [1, --clients = {Clients}].");
