@@ -30,6 +30,7 @@ internal static class ServeCommand
         var key = new Option<FileInfo?>("--key") { Description = "PEM private key of --cert." };
         var c = new ComPeftStrategyOptions();
         var seedCount = new Option<int>("--seed-count") { Description = "fedkseed: K (candidate seeds).", DefaultValueFactory = _ => 1024 };
+        var pro = new Option<bool>("--pro") { Description = "fedkseed: FedKSeed-Pro, every task carries seed probabilities from the history of |g| (K floats more per task)." };
         var localSteps = new Option<int?>("--local-steps") { Description = $"τ, local steps per round (default 200 zeroth-order steps for fedkseed, {c.LocalSteps} AdamW steps for compeft)." };
         var learningRate = new Option<float?>("--learning-rate") { Description = $"Learning rate (default 3e-7 fedkseed η; {c.LearningRate:G3} compeft AdamW)." };
         var epsilon = new Option<float>("--epsilon") { Description = "fedkseed: ε.", DefaultValueFactory = _ => 1e-3f };
@@ -61,7 +62,7 @@ internal static class ServeCommand
               federated serve --model models/wordnet-base --method compeft --data-dir state/fed2 --rounds 10 --clients-per-round 2 --min-clients 2 --density 0.05
             """)
         {
-            model, method, dataDir, port, rounds, perRound, minClients, timeout, tokens, cert, key, seedCount, localSteps, learningRate, epsilon, seed,
+            model, method, dataDir, port, rounds, perRound, minClients, timeout, tokens, cert, key, seedCount, pro, localSteps, learningRate, epsilon, seed,
             rank, alpha, targets, noFfa, density, scaleFactor, leastSquares, errorFeedback, batchSize, aggregate, downlink, rateLimit,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -110,6 +111,7 @@ internal static class ServeCommand
                 o.Coordinator.SelectionSeed = runSeed;
                 o.RateLimitPermits = parse.GetValue(rateLimit);
                 o.FedKSeed.SeedCount = parse.GetValue(seedCount);
+                o.FedKSeed.Pro = parse.GetValue(pro);
                 o.FedKSeed.LocalSteps = parse.GetValue(localSteps) ?? 200;
                 o.FedKSeed.LearningRate = parse.GetValue(learningRate) ?? 3e-7f;
                 o.FedKSeed.Epsilon = parse.GetValue(epsilon);
