@@ -1,0 +1,49 @@
+using Federated.Core.Models;
+using Federated.Core.Tokenization;
+using Federated.Data;
+using Federated.Data.Training;
+using Federated.TestKit;
+
+namespace Federated.Privacy.Tests;
+
+/// <summary>The tiny-llama fixture (vocab 708, dim 64, 2 layers, untied embeddings) and a few WordNet-style records.</summary>
+internal static class TinyModel
+{
+    public static string Directory => Fixtures.Path("tiny-llama");
+
+    /// <summary>Sixteen short definitions: the first half are used as members, the second half as non-members.</summary>
+    public static readonly InstructionExample[] Records =
+    [
+        new("Define: dog (noun)", "", "a member of the genus Canis", "noun.animal", "definition", "dog"),
+        new("Define: cat (noun)", "", "feline mammal usually having thick soft fur", "noun.animal", "definition", "cat"),
+        new("Define: run (verb)", "", "move fast by using one's feet", "verb.motion", "definition", "run"),
+        new("Define: walk (verb)", "", "use one's feet to advance", "verb.motion", "definition", "walk"),
+        new("Define: red (adj)", "", "having the color of blood", "adj.all", "definition", "red"),
+        new("Define: tree (noun)", "", "a tall perennial woody plant", "noun.plant", "definition", "tree"),
+        new("Define: rose (noun)", "", "any of many shrubs of the genus Rosa", "noun.plant", "definition", "rose"),
+        new("Define: swim (verb)", "", "travel through water", "verb.motion", "definition", "swim"),
+        new("Define: horse (noun)", "", "solid-hoofed herbivorous quadruped", "noun.animal", "definition", "horse"),
+        new("Define: jump (verb)", "", "move forward by leaps and bounds", "verb.motion", "definition", "jump"),
+        new("Define: oak (noun)", "", "a deciduous tree bearing acorns", "noun.plant", "definition", "oak"),
+        new("Define: blue (adj)", "", "of the color of the clear sky", "adj.all", "definition", "blue"),
+        new("Define: fish (noun)", "", "any of various cold-blooded aquatic vertebrates", "noun.animal", "definition", "fish"),
+        new("Define: sing (verb)", "", "produce tones with the voice", "verb.communication", "definition", "sing"),
+        new("Define: moss (noun)", "", "tiny leafy-stemmed flowerless plants", "noun.plant", "definition", "moss"),
+        new("Define: green (adj)", "", "of the color between yellow and blue", "adj.all", "definition", "green"),
+    ];
+
+    public static CausalLm LoadModel() => CausalLm.Load(Directory);
+
+    public static HfTokenizer LoadTokenizer() => HfTokenizer.Load(Directory);
+
+    public static TokenizedExample[] Encode(HfTokenizer tokenizer) => new ExampleEncoder(tokenizer, 96).EncodeAll(Records);
+
+    /// <summary>A raw text as one sequence whose every next token is scored (no prompt).</summary>
+    public static TokenizedExample EncodeText(HfTokenizer tokenizer, string text)
+    {
+        var ids = tokenizer.Encode(text);
+        var mask = new bool[ids.Length];
+        for (int i = 1; i < mask.Length; i++) mask[i] = true;
+        return new TokenizedExample(ids, mask, 0);
+    }
+}
