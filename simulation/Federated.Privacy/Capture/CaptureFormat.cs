@@ -57,6 +57,9 @@ public sealed record CaptureManifest
     public required string ModelDir { get; init; }
 
     public required string Data { get; init; }
+
+    /// <summary>Evaluation data of the run ("builtin:test" or a file): never trained on, the MIA's default non-members.</summary>
+    public string? EvalData { get; init; }
     public required string Partition { get; init; }
     public int Clients { get; init; }
     public int ClientsPerRound { get; init; }

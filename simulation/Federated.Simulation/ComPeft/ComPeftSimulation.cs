@@ -103,7 +103,7 @@ public sealed class ComPeftSimulation : ISimulation, IDisposable
     /// <summary>run.json of this run.</summary>
     private CaptureManifest Manifest(int trainCount) => new()
     {
-        Method = "compeft", ModelDir = Path.GetFullPath(_options.ModelDirectory), Data = _options.Data, Partition = _options.Partition,
+        Method = "compeft", ModelDir = Path.GetFullPath(_options.ModelDirectory), Data = _options.Data, EvalData = _options.EvalData, Partition = _options.Partition,
         Clients = _options.Clients, ClientsPerRound = _options.ClientsPerRound, Rounds = _options.Rounds, Seed = _options.Seed,
         MaxLength = _options.MaxLength, LocalSteps = _options.LocalSteps, BatchSize = _options.BatchSize, LearningRate = _options.LearningRate,
         LoraRank = _options.LoraRank, LoraAlpha = _options.LoraAlpha, LoraTargets = _options.TargetModules, LoraASeed = _options.Seed,

@@ -81,7 +81,7 @@ public sealed class FedKSeedSimulation : ISimulation, IDisposable
     /// <summary>run.json of this run.</summary>
     private CaptureManifest Manifest(int trainCount) => new()
     {
-        Method = "fedkseed", ModelDir = Path.GetFullPath(_options.ModelDirectory), Data = _options.Data, Partition = _options.Partition,
+        Method = "fedkseed", ModelDir = Path.GetFullPath(_options.ModelDirectory), Data = _options.Data, EvalData = _options.EvalData, Partition = _options.Partition,
         Clients = _options.Clients, ClientsPerRound = _options.ClientsPerRound, Rounds = _options.Rounds, Seed = _options.Seed,
         MaxLength = _options.MaxLength, LocalSteps = _options.LocalSteps, BatchSize = 1, LearningRate = _options.LearningRate,
         SeedCount = _options.Seeds, SeedPoolMasterSeed = _options.Seed, Epsilon = _options.Epsilon, Trainable = _options.Trainable,
