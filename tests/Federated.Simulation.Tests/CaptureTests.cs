@@ -172,6 +172,28 @@ public sealed class CaptureTests
     }
 
     [Fact]
+    public void Accounting_DpRun_UsesTheMostExposedClientsSamplingRateAndSteps()
+    {
+        // Arrange: quantity skew gives the clients different shard sizes, so q = B/|shard| differs.
+        string data = TinyTask.WriteJsonl(), dir = TempDir();
+        var simulation = new ComPeftSimulation(ComPeft(data, dir) with { DpClipNorm = 1, DpNoiseMultiplier = 1.1 });
+        RunAll(simulation);
+        var run = CapturedRun.Load(dir);
+
+        // Act
+        var dp = Privacy.Audit.PrivacyAudit.Accounting(run, 1e-5)!;
+
+        // Assert: both clients train in both rounds (2 of 2), τ = 2 each → T = 4; the smaller shard has the larger q
+        // and so the larger ε.
+        int smaller = simulation.Shards.Select(s => s.Length).Min();
+        Assert.Equal(4, dp.Steps);
+        Assert.Equal(2.0 / smaller, dp.SamplingRate, 12);
+        Assert.Equal(Privacy.Accounting.RdpAccountant.Epsilon(2.0 / smaller, 1.1, 4, 1e-5).Epsilon, dp.Epsilon!.Value, 12);
+        Directory.Delete(dir, true);
+        File.Delete(data);
+    }
+
+    [Fact]
     public void Load_MissingManifest_ThrowsFileNotFoundNamingTheFolder()
     {
         string dir = TempDir();
