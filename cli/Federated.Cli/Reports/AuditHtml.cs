@@ -39,7 +39,8 @@ internal static class AuditHtml
         }
         if (r.Mia is { } m)
         {
-            rows.Add(new Row("mia", "loss AUC", F(m.LossAttack.Auc), $"Ranking {m.MemberSource} vs never-seen records by the final model's loss separates them with AUC {m.LossAttack.Auc:F3} (0.5 = no signal); TPR at 1 % FPR {m.LossAttack.TprAt1PctFpr:P0}."));
+            rows.Add(new Row("mia", "loss AUC", F(m.LossAttack.Auc), $"Ranking {m.MemberSource} vs never-seen records by the final model's loss separates them with AUC {m.LossAttack.Auc:F3} (0.5 = no signal); TPR at 1 % FPR {m.LossAttack.TprAt1PctFpr:P0}." +
+                (m.MemberSource == "canaries" ? $" The canaries were drawn {m.CanaryDraws} time(s) in local training over the whole run." : "")));
             if (m.ReferenceAttack is { } ra)
                 rows.Add(new Row("mia", "reference AUC", F(ra.Auc), $"Calibrated by the base model's loss (how hard each record is anyway): AUC {ra.Auc:F3}, TPR at 1 % FPR {ra.TprAt1PctFpr:P0}."));
         }

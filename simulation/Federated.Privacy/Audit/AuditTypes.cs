@@ -84,7 +84,8 @@ public sealed record AuditRoc(double Auc, double TprAt1PctFpr, int Members, int 
 
 /// <summary>Membership inference on the final global model.</summary>
 /// <param name="MemberSource">"canaries" or "trained examples".</param>
-public sealed record AuditMia(string MemberSource, AuditRoc LossAttack, AuditRoc? ReferenceAttack);
+/// <param name="CanaryDraws">How many local-step examples were canaries over the whole run (their exposure; ground truth).</param>
+public sealed record AuditMia(string MemberSource, int CanaryDraws, AuditRoc LossAttack, AuditRoc? ReferenceAttack);
 
 /// <summary>Scalar-matching membership on one FedKSeed update.</summary>
 public sealed record AuditZoMembership(string Update, AuditRoc Roc);

@@ -58,7 +58,10 @@ public static class PrivacyAudit
             {
                 progress?.Invoke($"token-set footprints over {context.Model.Config.VocabSize:N0} tokens ({targetName})");
                 var (oracle, delta, truth) = context.LoraView(target);
-                var ranking = TokenSetProbe.FromUpdate(oracle, delta, null, cancellationToken);
+                // The attacker is assumed to know the batch shape (as the inversion does), so it reports as many tokens as
+                // the batch holds positions (capped at 64): no oracle knowledge of the distinct-token count.
+                var ranking = TokenSetProbe.FromUpdate(oracle, delta,
+                    new TokenSetOptions { SetSize = Math.Clamp(truth.Sum(e => e.Ids.Length), 1, 64) }, cancellationToken);
                 var trueTokens = truth.SelectMany(e => e.Ids).ToHashSet();
                 if (options.Probes.Contains(AuditProbes.TokenSet))
                 {
@@ -116,7 +119,8 @@ public static class PrivacyAudit
             context.ToFinalModel();
             var r = MembershipInference.FromLosses(MembershipInference.ExampleLosses(context.Model, members, cancellationToken),
                 MembershipInference.ExampleLosses(context.Model, nonMembers, cancellationToken), refMembers, refNonMembers);
-            mia = new AuditMia(source, Roc(r.LossAttack, r.MemberLosses.Select(x => -x), r.NonMemberLosses.Select(x => -x)),
+            int canaryDraws = run.Updates.Sum(u => u.ClientSecretExampleIndices.Count(i => i >= m.TrainCount));
+            mia = new AuditMia(source, canaryDraws, Roc(r.LossAttack, r.MemberLosses.Select(x => -x), r.NonMemberLosses.Select(x => -x)),
                 r.ReferenceAttack is { } ra
                     ? Roc(ra, refMembers.Zip(r.MemberLosses, (a, b) => a - b), refNonMembers.Zip(r.NonMemberLosses, (a, b) => a - b))
                     : null);
