@@ -48,6 +48,7 @@ internal static class AuditCommand
         var genExamples = new Option<int>("--generation-examples") { Description = "--method: generations per task for Rouge-L/accuracy (0 = skip).", DefaultValueFactory = _ => 0 };
         var probes = new Option<string>("--probes") { Description = "all or a comma list of token-set, inversion, zo-membership, mia.", DefaultValueFactory = _ => "all" };
         var inversionEvals = new Option<int>("--inversion-evaluations") { Description = "Budget of the gradient inversion (matching-loss evaluations).", DefaultValueFactory = _ => 3000 };
+        var inversionFull = new Option<bool>("--inversion-unknown-prompt") { Description = "Invert every token (default: the attacker knows the prompt and rebuilds the private response)." };
         var threads = new Option<int>("--threads") { Description = "Engine threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var output = new Option<string?>("--out") { Description = "Output folder (default runs/audit-<time>)." };
         var json = new Option<bool>("--json") { Description = "Print audit.json's object on stdout." };
@@ -60,7 +61,7 @@ internal static class AuditCommand
             "  federated simulate --method compeft --capture --out runs/c1 && federated audit --run runs/c1")
         {
             run, method, model, data, evalData, clients, perRound, rounds, steps, batch, lr, density, uncompressed, seeds, epsilon,
-            dpClip, dpNoise, secure, canaries, copies, seed, evalExamples, genExamples, probes, inversionEvals, threads, output, json,
+            dpClip, dpNoise, secure, canaries, copies, seed, evalExamples, genExamples, probes, inversionEvals, inversionFull, threads, output, json,
         };
         command.SetAction(parse =>
         {
@@ -123,6 +124,7 @@ internal static class AuditCommand
             var report = PrivacyAudit.Run(captured, new AuditOptions
             {
                 Probes = probeSet, NonMembers = nonMembers, InversionEvaluations = parse.GetValue(inversionEvals),
+                InversionKnownPrompt = !parse.GetValue(inversionFull),
             }, message => console.MarkupLine($"[grey]{Markup.Escape(message)}[/]"));
             File.WriteAllText(Path.Combine(outDir, "audit.json"), JsonSerializer.Serialize(report, JsonOutput.Options));
             string html = AuditHtml.Write(report, outDir);

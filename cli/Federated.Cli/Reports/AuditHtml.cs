@@ -27,7 +27,7 @@ internal static class AuditHtml
         }
         if (r.Inversion is { } i)
         {
-            rows.Add(new Row("inversion", "Rouge-L", F(i.RougeL), $"The reconstructed text shares {i.RougeL:P0} of its longest common subsequence with the true text (1 = verbatim); token accuracy {i.TokenAccuracy:P0}{(i.Truncated ? ", search stopped by its budget" : "")}."));
+            rows.Add(new Row("inversion", "Rouge-L", F(i.RougeL), (i.KnownPrompt ? "Given the prompt, the server rebuilt the private response from the update: it" : "The reconstructed text") + $" shares {i.RougeL:P0} of its longest common subsequence with the true text (1 = verbatim); token accuracy {i.TokenAccuracy:P0}{(i.Truncated ? ", search stopped by its budget" : "")}."));
         }
         if (r.ZoGradient is { } z)
         {
@@ -110,7 +110,7 @@ internal static class AuditHtml
         if (pngBase64 is not null) html.Append($"<h2>Membership ROC</h2><img alt=\"ROC curve\" src=\"data:image/png;base64,{pngBase64}\"><p>Also in roc.png and roc.svg.</p>");
         if (r.Inversion is { } inv)
         {
-            html.Append($"<h2>Example reconstruction ({E(inv.Update)})</h2><table><tr><th>true text (the client's secret)</th><th>reconstructed by the server</th></tr>");
+            html.Append($"<h2>Example reconstruction ({E(inv.Update)}{(inv.KnownPrompt ? ", prompt known: the private responses" : "")})</h2><table><tr><th>true text (the client's secret)</th><th>reconstructed by the server</th></tr>");
             for (int k = 0; k < Math.Min(inv.TrueTexts.Count, inv.ReconstructedTexts.Count); k++)
                 html.Append($"<tr><td><pre>{E(inv.TrueTexts[k])}</pre></td><td><pre>{E(inv.ReconstructedTexts[k])}</pre></td></tr>");
             html.Append("</table>");

@@ -47,6 +47,10 @@ public sealed record AuditOptions
     /// <summary>Size of the token prior handed to the inversion (top of the token-set ranking). Default 48.</summary>
     public int InversionPrior { get; init; } = 48;
 
+    /// <summary>The inversion's attacker knows each sequence's prompt (the public template and the question) and
+    /// reconstructs the private response, which alone is scored. False = every token unknown and scored. Default true.</summary>
+    public bool InversionKnownPrompt { get; init; } = true;
+
     /// <summary>Most members (and non-members) scored by the MIA when no canaries are planted. Default 32.</summary>
     public int MaxMembers { get; init; } = 32;
 
@@ -72,8 +76,9 @@ public sealed record AuditDp(double? Epsilon, double Delta, double? Order, doubl
 /// <summary>Token-set leakage of one update.</summary>
 public sealed record AuditTokenSet(string Update, double Precision, double Recall, double F1, int Recovered, int TrueCount, double ChanceRecall, string Method);
 
-/// <summary>Gradient inversion of one update: the reconstruction against the truth.</summary>
-public sealed record AuditInversion(string Update, double TokenAccuracy, double RougeL, IReadOnlyList<string> TrueTexts,
+/// <summary>Gradient inversion of one update: the reconstruction against the truth (responses only when
+/// <paramref name="KnownPrompt"/>).</summary>
+public sealed record AuditInversion(string Update, bool KnownPrompt, double TokenAccuracy, double RougeL, IReadOnlyList<string> TrueTexts,
     IReadOnlyList<string> ReconstructedTexts, double MatchingLoss, double InitialMatchingLoss, int Evaluations, bool Truncated);
 
 /// <summary>Gradient recovery from (seed, scalar) pairs: cosine with the true gradient vs chance √(K/d).</summary>

@@ -73,11 +73,16 @@ public static class PrivacyAudit
                     progress?.Invoke($"gradient inversion ({targetName}, {truth.Length} sequence(s), ≤ {options.InversionEvaluations:N0} evaluations)");
                     var batch = truth.Take(8).ToArray();
                     if (batch.Length < truth.Length) skipped.Add($"inversion: only the first 8 of {truth.Length} sequences of the update are reconstructed");
-                    var shape = batch.Select(e => new InversionSequence(e.Ids.Length, e.PromptLength)).ToArray();
+                    // Known prompt (default): the prompt tokens are fixed (the public template and the question), the
+                    // private response is reconstructed and scored alone. Otherwise every position is unknown and scored.
+                    var shape = batch.Select(e => new InversionSequence(e.Ids.Length, e.PromptLength,
+                        options.InversionKnownPrompt ? [.. e.Ids.Select((id, k) => k < e.PromptLength ? id : -1)] : null)).ToArray();
                     var result = GradientInversion.Reconstruct(oracle, delta, shape, ranking.Ranking.Take(options.InversionPrior).ToArray(),
                         new InversionOptions { MaxEvaluations = options.InversionEvaluations, TimeLimit = options.InversionTimeLimit }, cancellationToken);
-                    var score = ReconstructionScore.Compute([.. batch.Select(e => e.Ids)], result.Sequences, ids => context.Tokenizer.Decode(ids));
-                    inversion = new AuditInversion(targetName, score.TokenAccuracy, score.RougeL, score.TrueTexts, score.ReconstructedTexts,
+                    int from(TokenizedExample e) => options.InversionKnownPrompt ? e.PromptLength : 0;
+                    var score = ReconstructionScore.Compute([.. batch.Select(e => e.Ids[from(e)..])],
+                        [.. result.Sequences.Select((seq, b) => seq[from(batch[b])..])], ids => context.Tokenizer.Decode(ids));
+                    inversion = new AuditInversion(targetName, options.InversionKnownPrompt, score.TokenAccuracy, score.RougeL, score.TrueTexts, score.ReconstructedTexts,
                         result.MatchingLoss, result.InitialMatchingLoss, result.Evaluations, result.Truncated);
                 }
             }
@@ -97,7 +102,9 @@ public static class PrivacyAudit
                 if (options.Probes.Contains(AuditProbes.ZoMembership))
                 {
                     var members = truth.Distinct().Take(options.MaxMembers).ToArray();
-                    var nonMembers = context.NonMembers(options, members.Length);
+                    // Members are task records, so the non-members are task records too (evaluation data), not the canaries'
+                    // matched non-members: a different distribution would let the test tell the sets apart by style alone.
+                    var nonMembers = context.NonMembers(options, members.Length, matchedCanaries: false);
                     progress?.Invoke($"scalar-matching membership ({members.Length} members, {nonMembers.Length} non-members)");
                     var r = ZerothOrderProbe.Membership(context.Model, trainable, observations, members, nonMembers,
                         new ZoMembershipOptions { Epsilon = m.Epsilon ?? 1e-3f }, cancellationToken);
@@ -287,10 +294,11 @@ public static class PrivacyAudit
             return ([.. trained.Select(Example)], "trained examples");
         }
 
-        /// <summary>Non-members: the given matched records, else evaluation records not in the training data.</summary>
-        public TokenizedExample[] NonMembers(AuditOptions options, int count)
+        /// <summary>Non-members: the given matched records (when <paramref name="matchedCanaries"/>), else evaluation
+        /// records not in the training data.</summary>
+        public TokenizedExample[] NonMembers(AuditOptions options, int count, bool matchedCanaries = true)
         {
-            if (options.NonMembers is { Count: > 0 } given) return [.. given.Distinct().Select(_encoder.Encode)];
+            if (matchedCanaries && options.NonMembers is { Count: > 0 } given) return [.. given.Distinct().Select(_encoder.Encode)];
             var m = _run.Manifest;
             var trainSet = _train.ToHashSet();
             var eval = BuiltinDataset.LoadByName(m.EvalData ?? "builtin:test", DataSplit.Test).Records;
