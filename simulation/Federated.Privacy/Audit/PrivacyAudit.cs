@@ -105,20 +105,27 @@ public static class PrivacyAudit
                     // Members are task records, so the non-members are task records too (evaluation data), not the canaries'
                     // matched non-members: a different distribution would let the test tell the sets apart by style alone.
                     var nonMembers = context.NonMembers(options, members.Length, matchedCanaries: false);
+                    if (nonMembers.Length == 0) skipped.Add("zo-membership: the evaluation data holds no record outside the training data (no non-members)");
+                    else
+                    {
                     progress?.Invoke($"scalar-matching membership ({members.Length} members, {nonMembers.Length} non-members)");
                     var r = ZerothOrderProbe.Membership(context.Model, trainable, observations, members, nonMembers,
                         new ZoMembershipOptions { Epsilon = m.Epsilon ?? 1e-3f }, cancellationToken);
                     zoMembership = new AuditZoMembership(targetName, new AuditRoc(r.Roc.Auc, r.Roc.TprAtFpr, r.Roc.Positives, r.Roc.Negatives,
                         [.. r.MemberResiduals.Select(x => -x)], [.. r.NonMemberResiduals.Select(x => -x)]));
+                    }
                 }
             }
         }
 
         AuditMia? mia = null;
-        if (options.Probes.Contains(AuditProbes.Mia))
+        var (miaMembers, miaSource) = options.Probes.Contains(AuditProbes.Mia) ? context.MiaMembers(options) : ([], "");
+        var miaNonMembers = options.Probes.Contains(AuditProbes.Mia) ? context.NonMembers(options, miaMembers.Length) : [];
+        if (options.Probes.Contains(AuditProbes.Mia) && miaNonMembers.Length == 0)
+            skipped.Add("mia: no non-members (no matched canaries, and the evaluation data holds no record outside the training data)");
+        else if (options.Probes.Contains(AuditProbes.Mia))
         {
-            var (members, source) = context.MiaMembers(options);
-            var nonMembers = context.NonMembers(options, members.Length);
+            var (members, source, nonMembers) = (miaMembers, miaSource, miaNonMembers);
             progress?.Invoke($"membership inference on the final model ({members.Length} {source}, {nonMembers.Length} non-members)");
             context.ToBaseModel();
             var refMembers = MembershipInference.ExampleLosses(context.Model, members, cancellationToken);

@@ -11,10 +11,10 @@ public sealed class AuditCommandTests
 {
     private static (int ExitCode, string Out, string Error) Run(params string[] args) => CliHarness.Run(AuditCommand.Create(), args);
 
-    private static string TinyData()
+    private static string TinyData(int offset = 0)
     {
         string path = Path.Combine(Path.GetTempPath(), $"audit-cli-{Guid.NewGuid():N}.jsonl");
-        InstructionDatasetWriter.Write(path, Enumerable.Range(0, 8).Select(i =>
+        InstructionDatasetWriter.Write(path, Enumerable.Range(offset, 8).Select(i =>
             new InstructionExample($"Define: word{i} (noun)", "", $"a thing number {i}", i % 2 == 0 ? "noun.animal" : "noun.plant", "definition")));
         return path;
     }
@@ -82,5 +82,35 @@ public sealed class AuditCommandTests
         Assert.Contains("reconstructed by the server", html);
         Directory.Delete(outDir, recursive: true);
         File.Delete(data);
+    }
+
+    [Fact]
+    public void Audit_FedKSeedSecureAggregationRun_ReportsZeroOrderProbesAndSkipsTokenSet()
+    {
+        // Arrange
+        string data = TinyData();
+        string evalData = TinyData(offset: 100);   // other records: the scalar-matching test's non-members
+        string outDir = Path.Combine(Path.GetTempPath(), $"audit-cli-zo-{Guid.NewGuid():N}");
+
+        // Act
+        var (exitCode, output, error) = Run("audit", "--method", "fedkseed", "--model", Fixtures.Path("tiny-llama"),
+            "--data", data, "--eval-data", evalData, "--clients", "2", "--clients-per-round", "2", "--rounds", "1", "--seeds", "16",
+            "--local-steps", "3", "--canaries", "2", "--canary-copies", "1", "--secure-aggregation", "--eval-examples", "2",
+            "--threads", "1", "--out", outDir, "--json");
+
+        // Assert
+        Assert.True(exitCode == 0, error);
+        using var json = JsonDocument.Parse(output);
+        var root = json.RootElement;
+        Assert.Equal("fedkseed", root.GetProperty("method").GetString());
+        Assert.True(root.GetProperty("defences").GetProperty("secure_aggregation").GetBoolean());
+        Assert.Equal("round 1 secure-aggregate", root.GetProperty("zo_gradient").GetProperty("update").GetString());
+        Assert.True(root.GetProperty("zo_gradient").GetProperty("pairs").GetInt32() > 0);
+        Assert.InRange(root.GetProperty("zo_membership").GetProperty("roc").GetProperty("auc").GetDouble(), 0, 1);
+        Assert.False(root.TryGetProperty("token_set", out _));
+        Assert.Contains(root.GetProperty("skipped").EnumerateArray(), s => s.GetString()!.StartsWith("token-set", StringComparison.Ordinal));
+        Directory.Delete(outDir, recursive: true);
+        File.Delete(data);
+        File.Delete(evalData);
     }
 }
