@@ -47,3 +47,24 @@ internal static class TinyModel
         return new TokenizedExample(ids, mask, 0);
     }
 }
+
+/// <summary>FFA-LoRA (B trained, A frozen from a seed) on every projection of the tiny model, rank 16.</summary>
+internal static class TinyLora
+{
+    public static readonly Core.Lora.LoraConfig Config = new()
+    {
+        Rank = 16, Alpha = 16, TargetModules = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+    };
+
+    /// <summary>A fresh adapter (B = 0) attached to the model and the server's gradient oracle for its B-only update.</summary>
+    public static Gradients.GradientOracle Oracle(CausalLm model, ulong seed = 7)
+    {
+        var adapter = Core.Lora.LoraAdapter.Create(model, Config, seed);
+        var layout = Core.Lora.LoraUpdateLayout.Create(adapter, freezeA: true);
+        return Gradients.GradientOracle.ForLora(model, adapter, layout);
+    }
+
+    /// <summary>The client's update after one plain SGD step on its batch: Δ = −η·∇L(batch) (the engine's backward).</summary>
+    public static float[] OneStepUpdate(Gradients.GradientOracle oracle, IReadOnlyList<TokenizedExample> batch, float learningRate = 0.01f) =>
+        [.. oracle.Gradient(batch).Select(g => -learningRate * g)];
+}

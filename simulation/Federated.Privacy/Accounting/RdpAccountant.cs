@@ -148,10 +148,10 @@ public static class RdpAccountant
         return LogSpace.Add(logA0, logA1);
     }
 
-    private static void Check(double q, double sigma, long steps)
+    private static void Check(double sampleRate, double noiseMultiplier, long steps)
     {
-        if (!(q >= 0 && q <= 1)) throw new ArgumentOutOfRangeException(nameof(q), q, "The sampling rate q must be in [0, 1].");
-        if (!(sigma >= 0) || double.IsInfinity(sigma)) throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "The noise multiplier σ must be finite and ≥ 0.");
+        if (!(sampleRate >= 0 && sampleRate <= 1)) throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, "The sampling rate q must be in [0, 1].");
+        if (!(noiseMultiplier >= 0) || double.IsInfinity(noiseMultiplier)) throw new ArgumentOutOfRangeException(nameof(noiseMultiplier), noiseMultiplier, "The noise multiplier σ must be finite and ≥ 0.");
         if (steps < 0) throw new ArgumentOutOfRangeException(nameof(steps), steps, "The step count must be ≥ 0.");
     }
 }

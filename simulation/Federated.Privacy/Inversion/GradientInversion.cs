@@ -14,8 +14,20 @@ public sealed record InversionSequence(int Length, int PromptLength, int[]? Know
 /// <summary>Options of <see cref="GradientInversion.Reconstruct"/>. Every bound is a hard stop.</summary>
 public sealed record InversionOptions
 {
-    /// <summary>Independent random starts; the best matching loss wins. Default 2.</summary>
-    public int Restarts { get; init; } = 2;
+    /// <summary>
+    /// Starts: the first from random tokens, each later one from the best batch so far with a quarter of its unknown
+    /// positions redrawn (iterated local search); the lowest matching loss wins. Default 4.
+    /// </summary>
+    public int Restarts { get; init; } = 4;
+
+    /// <summary>
+    /// Iterations of the relaxed stage per start: a distribution over the prior at every unknown position, sampled
+    /// and refitted to the best samples (cross-entropy method, gradient-free); 0 = start from uniform random tokens. Default 8.
+    /// </summary>
+    public int RelaxedIterations { get; init; } = 8;
+
+    /// <summary>Samples per relaxed iteration (the best quarter refits the distribution). Default 16.</summary>
+    public int RelaxedPopulation { get; init; } = 16;
 
     /// <summary>Coordinate-descent passes over every unknown position per start. Default 3.</summary>
     public int Sweeps { get; init; } = 3;
@@ -41,6 +53,8 @@ public sealed record InversionOptions
     public void Validate()
     {
         if (Restarts < 1) throw new ArgumentOutOfRangeException(nameof(Restarts), Restarts, "Restarts must be at least 1.");
+        if (RelaxedIterations < 0) throw new ArgumentOutOfRangeException(nameof(RelaxedIterations), RelaxedIterations, "RelaxedIterations must be ≥ 0.");
+        if (RelaxedPopulation < 4) throw new ArgumentOutOfRangeException(nameof(RelaxedPopulation), RelaxedPopulation, "RelaxedPopulation must be at least 4.");
         if (Sweeps < 0) throw new ArgumentOutOfRangeException(nameof(Sweeps), Sweeps, "Sweeps must be ≥ 0.");
         if (MoveTrials < 0) throw new ArgumentOutOfRangeException(nameof(MoveTrials), MoveTrials, "MoveTrials must be ≥ 0.");
         if (!(LearningRate >= 0) || !float.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be finite and ≥ 0.");
@@ -53,7 +67,7 @@ public sealed record InversionOptions
 /// <summary>The reconstruction and how well its update matches the observed one.</summary>
 /// <param name="Sequences">Reconstructed ids, one array per sequence (batch order is not identifiable).</param>
 /// <param name="MatchingLoss">D of the reconstruction (0 = identical update direction).</param>
-/// <param name="InitialMatchingLoss">D of the best random start before optimisation (the prior-only baseline).</param>
+/// <param name="InitialMatchingLoss">D of the random first start before optimisation (the prior-only baseline).</param>
 /// <param name="Evaluations">Matching-loss evaluations spent.</param>
 /// <param name="Truncated">True when an evaluation or time bound stopped the search early.</param>
 public sealed record InversionResult(int[][] Sequences, double MatchingLoss, double InitialMatchingLoss, int Evaluations, bool Truncated);
@@ -64,10 +78,13 @@ public sealed record InversionResult(int[][] Sequences, double MatchingLoss, dou
 /// find x minimising the matching loss D(x) = 1 − cos(g(x), u) [+ λ‖g(x) − u‖²/‖u‖² when η is known, u = −Δ/η].
 /// The search is over token sequences drawn from a token-set prior (e.g. <see cref="TokenSet.TokenSetProbe"/>'s
 /// recovered set), so every candidate is evaluated exactly with one forward + backward and no second-order autograd
-/// is needed: random starts from the prior; coordinate descent (for each unknown position in a seeded random order,
+/// is needed: random starts from the prior; a relaxed stage (a categorical distribution over the prior at every
+/// position, refitted to the best samples: the cross-entropy method, a zeroth-order optimiser of the relaxed
+/// objective E_p[D(x)]); coordinate descent (for each unknown position in a seeded random order,
 /// try every prior token there and keep the best); then LAMP's discrete moves (swap two tokens, move a token to another
-/// position) accepted when D drops. The best (lowest D) candidate over the starts is returned.
-/// Cost ≈ restarts·(sweeps·positions·|prior| + moves) evaluations, each one forward + backward of the batch.
+/// position) accepted when D drops; then further starts that kick the best batch so far and descend again. The
+/// lowest-D batch is returned.
+/// Cost ≈ restarts·(relaxed iterations·population + sweeps·positions·|prior| + moves) evaluations, each one forward + backward of the batch.
 /// Limits: the batch shape (lengths, prompt lengths) is assumed known; with B &gt; 1 the sequences come back as a set;
 /// a compressed or multi-step update only approximates g(x*) and the attack degrades accordingly.
 /// </summary>
@@ -174,16 +191,34 @@ public static class GradientInversion
         {
             int[][]? best = null;
             double bestLoss = double.PositiveInfinity, bestInitial = double.PositiveInfinity;
-            for (int r = 0; r < _options.Restarts && !Exhausted; r++)
+            for (int r = 0; r < _options.Restarts && (r == 0 || !Exhausted); r++)
             {
-                var x = RandomStart();
+                // Start 0 is random and goes through the relaxed stage; later starts kick the best batch so far
+                // (a quarter of its unknown positions redrawn from the prior) — iterated local search.
+                var x = best is null ? RandomStart() : Kick(best);
                 double loss = Evaluate(x);
-                bestInitial = Math.Min(bestInitial, loss);
+                if (best is null)
+                {
+                    bestInitial = loss;
+                    loss = Relaxed(x, loss);
+                }
                 loss = CoordinateDescent(x, loss);
                 loss = DiscreteMoves(x, loss);
                 if (loss < bestLoss) { bestLoss = loss; best = [.. x.Select(s => (int[])s.Clone())]; }
             }
             return new InversionResult(best!, bestLoss, bestInitial, _evaluations, Exhausted);
+        }
+
+        private int[][] Kick(int[][] from)
+        {
+            var x = from.Select(row => (int[])row.Clone()).ToArray();
+            int count = Math.Max(1, _unknown.Length / 4);
+            for (int c = 0; c < count; c++)
+            {
+                var (b, i) = _unknown[Next(_unknown.Length)];
+                x[b][i] = _prior[Next(_prior.Length)];
+            }
+            return x;
         }
 
         private int[][] RandomStart()
@@ -197,6 +232,54 @@ public static class GradientInversion
                     x[b][i] = s.KnownTokens is { } k && k[i] >= 0 ? k[i] : _prior[Next(_prior.Length)];
             }
             return x;
+        }
+
+        // Cross-entropy method over the relaxed batch: p[u] is a distribution over the prior at unknown position u
+        // (uniform at first); each iteration samples a population, keeps the best quarter (the elite) and moves
+        // p[u] ← ½·p[u] + ½·(elite frequencies at u). x becomes the best sample seen when it beats the start.
+        private double Relaxed(int[][] x, double loss)
+        {
+            int positions = _unknown.Length, k = _prior.Length, population = _options.RelaxedPopulation, elite = population / 4;
+            if (positions == 0 || _options.RelaxedIterations == 0) return loss;
+            var best = new int[positions];
+            for (int u = 0; u < positions; u++) { var (b, i) = _unknown[u]; best[u] = x[b][i]; }
+            var p = new double[positions, k];
+            for (int u = 0; u < positions; u++) for (int j = 0; j < k; j++) p[u, j] = 1.0 / k;
+            var samples = new int[population][];
+            var losses = new double[population];
+            for (int iteration = 0; iteration < _options.RelaxedIterations && !Exhausted; iteration++)
+            {
+                int drawn = 0;
+                for (; drawn < population && !Exhausted; drawn++)
+                {
+                    var choice = new int[positions];
+                    for (int u = 0; u < positions; u++)
+                    {
+                        double r = _random.NextDouble(), cumulative = 0;
+                        int j = 0;
+                        for (; j < k - 1; j++) { cumulative += p[u, j]; if (r < cumulative) break; }
+                        choice[u] = j;
+                        var (b, i) = _unknown[u];
+                        x[b][i] = _prior[j];
+                    }
+                    samples[drawn] = choice;
+                    losses[drawn] = Evaluate(x);
+                    if (losses[drawn] < loss)
+                    {
+                        loss = losses[drawn];
+                        for (int u = 0; u < positions; u++) best[u] = _prior[choice[u]];
+                    }
+                }
+                if (drawn < population) break;
+                var order = Enumerable.Range(0, population).OrderBy(m => losses[m]).ThenBy(m => m).ToArray();
+                for (int u = 0; u < positions; u++)
+                {
+                    for (int j = 0; j < k; j++) p[u, j] *= 0.5;
+                    for (int e = 0; e < elite; e++) p[u, samples[order[e]][u]] += 0.5 / elite;
+                }
+            }
+            for (int u = 0; u < positions; u++) { var (b, i) = _unknown[u]; x[b][i] = best[u]; }
+            return loss;
         }
 
         // For each unknown position (seeded random order), set it to the prior token with the lowest D.
