@@ -60,8 +60,14 @@ public static class PrivacyAudit
                 var (oracle, delta, truth) = context.LoraView(target);
                 // The attacker is assumed to know the batch shape (as the inversion does), so it reports as many tokens as
                 // the batch holds positions (capped at 64): no oracle knowledge of the distinct-token count.
-                var ranking = TokenSetProbe.FromUpdate(oracle, delta,
-                    new TokenSetOptions { SetSize = Math.Clamp(truth.Sum(e => e.Ids.Length), 1, 64) }, cancellationToken);
+                // Span scoring needs the update's matrices to be low rank against their sides: with more tokens in the
+                // batch than the LoRA rank the spans fill up, so the cosine score is used there (docs/privacy.md §2).
+                int positions = truth.Sum(e => e.Ids.Length);
+                var ranking = TokenSetProbe.FromUpdate(oracle, delta, new TokenSetOptions
+                {
+                    SetSize = Math.Clamp(positions, 1, 64),
+                    Scoring = positions > (m.LoraRank ?? 8) ? TokenSetScoring.Cosine : TokenSetScoring.Span,
+                }, cancellationToken);
                 var trueTokens = truth.SelectMany(e => e.Ids).ToHashSet();
                 if (options.Probes.Contains(AuditProbes.TokenSet))
                 {
