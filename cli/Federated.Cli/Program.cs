@@ -11,6 +11,7 @@ root.Subcommands.Add(PartitionCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ScoreCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
+root.Subcommands.Add(AuditCommand.Create());
 root.Subcommands.Add(PretrainCommand.Create());
 root.Subcommands.Add(FineTuneCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());

@@ -24,6 +24,18 @@ internal static class ClientPopulation
         return selected;
     }
 
+    /// <summary>
+    /// Plants <paramref name="canaryCount"/> canaries (global training indices trainCount … trainCount + canaryCount − 1,
+    /// i.e. appended to the training set) at the end of client 0's shard; the other shards are unchanged.
+    /// </summary>
+    public static IReadOnlyList<int[]> PlantCanaries(IReadOnlyList<int[]> shards, int trainCount, int canaryCount)
+    {
+        if (canaryCount == 0) return shards;
+        var planted = shards.ToArray();
+        planted[0] = [.. shards[0], .. Enumerable.Range(trainCount, canaryCount)];
+        return planted;
+    }
+
     /// <summary>The id of client <paramref name="client"/> when none are given: client-00000, client-00001, …</summary>
     public static string DefaultId(int client) => $"client-{client:D5}";
 }

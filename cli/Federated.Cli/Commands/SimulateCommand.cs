@@ -52,6 +52,10 @@ internal static class SimulateCommand
         var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate the global model's loss every E rounds.", DefaultValueFactory = _ => d.EvalEvery };
         var evalExamples = new Option<int>("--eval-examples") { Description = "Examples scored for the evaluation loss.", DefaultValueFactory = _ => d.EvalExamples };
         var genExamples = new Option<int>("--generation-examples") { Description = "Examples generated per task for Rouge-L/accuracy (base and final; 0 = skip).", DefaultValueFactory = _ => d.GenerationExamples };
+        var dpClip = new Option<double>("--dp-clip") { Description = "DP clip C, 0 = off: compeft clips each example's adapter gradient to L2 norm C (DP-SGD); fedkseed clips each scalar g to [−C, C] (DPZero)." };
+        var dpNoise = new Option<double>("--dp-noise") { Description = "DP noise multiplier σ: Gaussian noise of std σ·C (needs --dp-clip); 0 = clip only." };
+        var secureAggregation = new Option<bool>("--secure-aggregation") { Description = "Simulate secure aggregation: the server's view (the capture) is only each round's sample-weighted mean update." };
+        var capture = new Option<bool>("--capture") { Description = "Write what the server receives to OUT/captures (run.json, updates.jsonl, payloads, versions) for `federated audit --run`." };
         var threads = new Option<int>("--threads") { Description = "Engine threads (results do not depend on it).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var output = new Option<string?>("--out") { Description = "Output folder (default runs/<method>-<time>)." };
         var json = new Option<bool>("--json") { Description = "Print summary.json's object on stdout." };
@@ -61,11 +65,12 @@ internal static class SimulateCommand
             "  federated simulate --clients 200 --clients-per-round 10 --rounds 20 --seeds 4096 --local-steps 200 --partition dirichlet:0.5 --json\n" +
             "  federated simulate --clients 1000 --rounds 2 --local-steps 20 --out runs/scale\n" +
             "  federated simulate --method compeft --density 0.05 --aggregate mean --error-feedback --lora-rank 8 --rounds 10 --out runs/compeft\n" +
-            "  federated simulate --method compeft --uncompressed --out runs/fedavg-lora   (then: federated generate --adapter runs/fedavg-lora/adapter --prompt ...)")
+            "  federated simulate --method compeft --uncompressed --out runs/fedavg-lora   (then: federated generate --adapter runs/fedavg-lora/adapter --prompt ...)\n" +
+            "  federated simulate --method compeft --dp-clip 1 --dp-noise 0.8 --capture --out runs/compeft-dp   (then: federated audit --run runs/compeft-dp)")
         {
             method, model, data, evalData, clients, perRound, rounds, seeds, steps, epsilon, lr, partition, pro, trainable,
             density, uncompressed, scaleFactor, leastSquares, aggregate, tiesLambda, errorFeedback, downlink, rank, alpha, targets, ffa, noFfa, batch,
-            seed, evalEvery, evalExamples, genExamples, threads, output, json,
+            seed, evalEvery, evalExamples, genExamples, dpClip, dpNoise, secureAggregation, capture, threads, output, json,
         };
         command.SetAction(parse =>
         {
@@ -75,6 +80,7 @@ internal static class SimulateCommand
             EngineSettings.Apply(parse.GetValue(threads));
             string modelDir = BuiltinModel.Resolve(parse.GetValue(model));
             var outDir = parse.GetValue(output) ?? Path.Combine("runs", $"{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+            string? captureDir = parse.GetValue(capture) ? Path.Combine(outDir, "captures") : null;
             Func<ISimulation> create;
             if (name == "fedkseed")
             {
@@ -85,6 +91,8 @@ internal static class SimulateCommand
                     Seeds = parse.GetValue(seeds), LocalSteps = parse.GetValue(steps) ?? d.LocalSteps, Epsilon = parse.GetValue(epsilon), LearningRate = parse.GetValue(lr) ?? d.LearningRate,
                     Partition = parse.GetValue(partition)!, Pro = parse.GetValue(pro), Trainable = parse.GetValue(trainable), Seed = parse.GetValue(seed),
                     EvalEvery = parse.GetValue(evalEvery), EvalExamples = parse.GetValue(evalExamples), GenerationExamples = parse.GetValue(genExamples),
+                    DpClipNorm = parse.GetValue(dpClip), DpNoiseMultiplier = parse.GetValue(dpNoise),
+                    SecureAggregation = parse.GetValue(secureAggregation), CaptureDirectory = captureDir,
                 };
                 options.Validate();
                 create = () => new FedKSeedSimulation(options);
@@ -110,6 +118,8 @@ internal static class SimulateCommand
                     TiesLambda = parse.GetValue(tiesLambda), DownlinkDensity = parse.GetValue(downlink),
                     Partition = parse.GetValue(partition)!, Seed = parse.GetValue(seed),
                     EvalEvery = parse.GetValue(evalEvery), EvalExamples = parse.GetValue(evalExamples), GenerationExamples = parse.GetValue(genExamples),
+                    DpClipNorm = parse.GetValue(dpClip), DpNoiseMultiplier = parse.GetValue(dpNoise),
+                    SecureAggregation = parse.GetValue(secureAggregation), CaptureDirectory = captureDir,
                 };
                 options.Validate();
                 create = () => new ComPeftSimulation(options);
@@ -120,12 +130,13 @@ internal static class SimulateCommand
     }
 
     /// <summary>The one runner of every method: base evaluation, rounds, final evaluation, metrics.jsonl, summary.json, plot, artefacts.</summary>
-    private static int Run(Func<ISimulation> create, string modelDir, string outDir, bool json)
+    internal static int Run(Func<ISimulation> create, string modelDir, string outDir, bool json)
     {
         Directory.CreateDirectory(outDir);
         var clock = Stopwatch.StartNew();
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         var simulation = create();
+        using var disposable = simulation as IDisposable;
         var shape = simulation.Shape;
         console.MarkupLine($"[bold]{Markup.Escape(shape.Title)}[/]");
         console.MarkupLine($"model [blue]{Markup.Escape(modelDir)}[/] · {simulation.TrainableElements:N0} trainable parameters · out [blue]{Markup.Escape(outDir)}[/]");

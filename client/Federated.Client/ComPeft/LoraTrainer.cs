@@ -1,3 +1,4 @@
+using Federated.Client.Privacy;
 using Federated.Core.Generation;
 using Federated.Core.Lora;
 using Federated.Core.Models;
@@ -27,6 +28,17 @@ public sealed record LoraTrainerOptions
     /// <summary>FFA-LoRA: A stays at its shared initialisation, only B trains. Default true.</summary>
     public bool FreezeA { get; init; } = true;
 
+    /// <summary>DP-SGD per-example clip norm C (L2 over the trainable adapter gradient); 0 = DP off (default). With C > 0
+    /// each example's gradient is clipped to C, the clipped gradients are summed, N(0, σ²C²) noise is added and the sum is
+    /// divided by B (Abadi et al. 2016); the global-norm clip <see cref="MaxGradNorm"/> is then not applied.</summary>
+    public double DpClipNorm { get; init; }
+
+    /// <summary>DP-SGD noise multiplier σ (noise std = σ·C on the summed clipped gradient); 0 = clip only. Default 0.</summary>
+    public double DpNoiseMultiplier { get; init; }
+
+    /// <summary>True when DP-SGD (per-example clipping, optional noise) is on.</summary>
+    public bool DpEnabled => DpClipNorm > 0;
+
     public void Validate()
     {
         if (LocalSteps < 1) throw new ArgumentOutOfRangeException(nameof(LocalSteps), LocalSteps, "LocalSteps (τ) must be at least 1.");
@@ -34,12 +46,22 @@ public sealed record LoraTrainerOptions
         if (!(LearningRate > 0) || !float.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be finite and > 0.");
         if (!(WeightDecay >= 0) || !float.IsFinite(WeightDecay)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be finite and ≥ 0.");
         if (!(MaxGradNorm >= 0) || !double.IsFinite(MaxGradNorm)) throw new ArgumentOutOfRangeException(nameof(MaxGradNorm), MaxGradNorm, "MaxGradNorm must be finite and ≥ 0 (0 = off).");
+        DpNoise.Validate(DpClipNorm, DpNoiseMultiplier, nameof(DpClipNorm), nameof(DpNoiseMultiplier));
     }
 }
 
 /// <summary>A client's round: Δ = adapter after − adapter at round start (flattened in the layout's order), and the
 /// mean training loss of its steps.</summary>
-public sealed record LoraLocalResult(float[] Delta, double MeanLoss, int Steps);
+public sealed record LoraLocalResult(float[] Delta, double MeanLoss, int Steps)
+{
+    /// <summary>The shard-local indices of the examples trained on, in step order (τ·B entries, step-major). The
+    /// client's secret: the simulator's capture keeps them only as ground truth for scoring privacy probes.</summary>
+    public int[] ExampleIndices { get; init; } = [];
+
+    /// <summary>q = B / |shard|, the per-step sampling rate an RDP accountant needs (batches are drawn with replacement,
+    /// not Poisson-sampled: the accountant's figure is an approximation, docs/privacy-defences.md).</summary>
+    public double SamplingRate { get; init; }
+}
 
 /// <summary>
 /// The client side of a ComPEFT round: from the round's global adapter, τ AdamW steps of LoRA on the client's examples
@@ -92,6 +114,8 @@ public sealed class LoraTrainer
         var random = new SplitMix64(SplitMix64.Derive(clientStreamSeed, round));
         int batchSize = _options.BatchSize;
         var batch = new TokenizedExample[batchSize];
+        var drawn = new int[_options.LocalSteps * batchSize];
+        var dp = _options.DpEnabled ? new DpSgdStep(trainable, _options.DpClipNorm, _options.DpNoiseMultiplier, DpNoise.Seed(clientStreamSeed, round)) : null;
         int[] ids = [];
         bool[] mask = [];
         double lossSum = 0;
@@ -100,18 +124,27 @@ public sealed class LoraTrainer
             int seqLen = 0;
             for (int b = 0; b < batchSize; b++)
             {
-                batch[b] = shard[(int)(random.NextDouble() * shard.Count)];
+                int index = (int)(random.NextDouble() * shard.Count);
+                drawn[step * batchSize + b] = index;
+                batch[b] = shard[index];
                 seqLen = Math.Max(seqLen, batch[b].Ids.Length);
             }
-            if (ids.Length < batchSize * seqLen) { ids = new int[batchSize * seqLen]; mask = new bool[batchSize * seqLen]; }
-            Pack(batch, seqLen, ids, mask);
-
-            _model.ZeroGrad();
-            float loss = _model.ForwardLoss(ids.AsSpan(0, batchSize * seqLen), batchSize, seqLen, mask.AsSpan(0, batchSize * seqLen));
+            float loss;
+            if (dp is not null)
+            {
+                loss = dp.Run(_model, batch, step);
+            }
+            else
+            {
+                if (ids.Length < batchSize * seqLen) { ids = new int[batchSize * seqLen]; mask = new bool[batchSize * seqLen]; }
+                Pack(batch, seqLen, ids, mask);
+                _model.ZeroGrad();
+                loss = _model.ForwardLoss(ids.AsSpan(0, batchSize * seqLen), batchSize, seqLen, mask.AsSpan(0, batchSize * seqLen));
+                if (float.IsFinite(loss)) _model.Backward();
+            }
             if (!float.IsFinite(loss))
                 throw new InvalidOperationException($"Round {round}: the training loss became {loss} at step {step}; lower --lr.");
-            _model.Backward();
-            if (_options.MaxGradNorm > 0) GradientClipping.ClipByGlobalNorm(trainable, _options.MaxGradNorm);
+            if (dp is null && _options.MaxGradNorm > 0) GradientClipping.ClipByGlobalNorm(trainable, _options.MaxGradNorm);
             optimizer.Step();
             lossSum += loss;
         }
@@ -119,7 +152,10 @@ public sealed class LoraTrainer
         var delta = new float[layout.ElementCount];
         layout.Gather(adapter, delta);
         System.Numerics.Tensors.TensorPrimitives.Subtract(delta, start, delta);
-        return new LoraLocalResult(delta, lossSum / _options.LocalSteps, _options.LocalSteps);
+        return new LoraLocalResult(delta, lossSum / _options.LocalSteps, _options.LocalSteps)
+        {
+            ExampleIndices = drawn, SamplingRate = Math.Min(1.0, (double)batchSize / shard.Count),
+        };
     }
 
     /// <summary>Right-pads the batch to seqLen: ids [B, T] (padding id 0), mask [B, T] = the examples' loss masks, false on padding.

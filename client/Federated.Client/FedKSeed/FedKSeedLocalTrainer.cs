@@ -34,6 +34,7 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer
     private readonly string _modelDirectory;
     private readonly int _maxLength;
     private readonly string? _trainablePattern;
+    private readonly FedKSeedTrainerOptions _trainerOptions;
     private readonly List<GlobalModelDelta> _queued = [];
     private CausalLm? _model;
     private TrainableSet? _trainable;
@@ -47,8 +48,12 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer
     /// <param name="modelDirectory">Base model directory (config.json, *.safetensors, tokenizer.json).</param>
     /// <param name="maxLength">Maximum tokens per example (capped by the model's context).</param>
     /// <param name="trainablePattern">Regex over parameter names of the trained tensors; null = all (the simulator's default).</param>
-    public FedKSeedLocalTrainer(string modelDirectory, int maxLength = DefaultMaxLength, string? trainablePattern = null)
+    /// <param name="trainerOptions">Client-side options of the local steps (DPZero clip and noise); null = none.</param>
+    public FedKSeedLocalTrainer(string modelDirectory, int maxLength = DefaultMaxLength, string? trainablePattern = null,
+        FedKSeedTrainerOptions? trainerOptions = null)
     {
+        _trainerOptions = trainerOptions ?? new FedKSeedTrainerOptions();
+        _trainerOptions.Validate();
         ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
         if (maxLength < 2) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "maxLength must be at least 2 tokens.");
         _modelDirectory = modelDirectory;
@@ -106,7 +111,7 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer
         ReplayQueued(settings);
         var examples = LoadShard(shard.Path);
 
-        var trainer = new FedKSeedTrainer(_model!, _trainable!, settings.SeedPool);
+        var trainer = new FedKSeedTrainer(_model!, _trainable!, settings.SeedPool, _trainerOptions);
         var plan = new FedKSeedRoundPlan(task.RoundId, f.LocalSteps, f.Epsilon, f.LearningRate, [.. f.SeedProbabilities.Select(p => (double)p)]);
         FedKSeedLocalResult local;
         try

@@ -9,10 +9,13 @@ using Federated.Data;
 using Federated.Data.Evaluation;
 using Federated.Data.Partitioning;
 using Federated.Data.Training;
+using Federated.Compression.Dense;
+using Federated.Privacy.Capture;
 using Federated.Protocol.V1;
 using Federated.Server.Coordination;
 using Federated.Server.Domain;
 using Federated.Server.Strategies;
+using Federated.Simulation.Capture;
 using Google.Protobuf;
 
 namespace Federated.Simulation.ComPeft;
@@ -26,7 +29,7 @@ namespace Federated.Simulation.ComPeft;
 /// trained, with error feedback). Determinism: every random choice is an owned SplitMix64 stream of (seed, round,
 /// client), and the engine is thread-count invariant, so metrics.jsonl is identical across runs and --threads.
 /// </summary>
-public sealed class ComPeftSimulation : ISimulation
+public sealed class ComPeftSimulation : ISimulation, IDisposable
 {
     private readonly ComPeftSimulationOptions _options;
     private readonly CausalLm _model;
@@ -43,6 +46,7 @@ public sealed class ComPeftSimulation : ISimulation
     private readonly long[] _clientVersion;
     private readonly Dictionary<int, float[]> _residuals = [];
     private readonly TensorExtent[] _extents;
+    private readonly CaptureWriter? _capture;
 
     /// <summary>Loads the model, data and partition and creates the shared initial adapter; nothing is trained yet.</summary>
     public ComPeftSimulation(ComPeftSimulationOptions options)
@@ -55,10 +59,11 @@ public sealed class ComPeftSimulation : ISimulation
         var train = BuiltinDataset.LoadByName(options.Data, DataSplit.Train).Records;
         _eval = BuiltinDataset.LoadByName(options.EvalData, DataSplit.Validation).Records;
         var partition = PartitionScheme.Parse(options.Partition).Apply(train.Select(r => r.Category).ToArray(), options.Clients, (int)options.Seed);
-        _shards = partition.Clients;
+        var canaries = options.Canaries ?? [];
+        _shards = ClientPopulation.PlantCanaries(partition.Clients, train.Count, canaries.Count);
         if (_shards.Any(s => s.Length == 0))
             throw new ArgumentException($"Partition '{options.Partition}' left a client with no examples; use fewer --clients or another scheme.");
-        _train = _encoder.EncodeAll(train);
+        _train = _encoder.EncodeAll(canaries.Count == 0 ? train : [.. train, .. canaries]);
 
         var config = new LoraConfig
         {
@@ -75,6 +80,7 @@ public sealed class ComPeftSimulation : ISimulation
         {
             LocalSteps = options.LocalSteps, BatchSize = options.BatchSize, LearningRate = options.LearningRate,
             MaxGradNorm = options.MaxGradNorm, FreezeA = options.FreezeA,
+            DpClipNorm = options.DpClipNorm, DpNoiseMultiplier = options.DpNoiseMultiplier,
         });
         // Density and scale factor as the wire carries them (float32 in ComPeftParameters), so that a networked client
         // compresses with exactly these values.
@@ -93,7 +99,41 @@ public sealed class ComPeftSimulation : ISimulation
             Ties = new Aggregation.Merging.TiesOptions { Lambda = options.TiesLambda }, DownlinkDensity = (float)options.DownlinkDensity,
         });
         _clientVersion = new long[options.Clients];
+        if (options.CaptureDirectory is { } captureDir)
+            _capture = new CaptureWriter(captureDir, Manifest(train.Count), canaries, SecureSum, static version => version);
     }
+
+    /// <summary>run.json of this run.</summary>
+    private CaptureManifest Manifest(int trainCount) => new()
+    {
+        Method = "compeft", ModelDir = Path.GetFullPath(_options.ModelDirectory), Data = _options.Data, EvalData = _options.EvalData, Partition = _options.Partition,
+        Clients = _options.Clients, ClientsPerRound = _options.ClientsPerRound, Rounds = _options.Rounds, Seed = _options.Seed,
+        MaxLength = _options.MaxLength, LocalSteps = _options.LocalSteps, BatchSize = _options.BatchSize, LearningRate = _options.LearningRate,
+        LoraRank = _options.LoraRank, LoraAlpha = _options.LoraAlpha, LoraTargets = _options.TargetModules, LoraASeed = _options.Seed,
+        FreezeA = _options.FreezeA, Density = _options.UploadDensity, Uncompressed = _compression.IsDense, ScaleFactor = _options.ScaleFactor,
+        LeastSquaresScale = _options.LeastSquaresScale, ErrorFeedback = _options.ErrorFeedback,
+        Aggregation = _options.Aggregation.ToString().ToLowerInvariant(), MaxGradNorm = _options.MaxGradNorm,
+        DpClipNorm = _options.DpClipNorm, DpNoiseMultiplier = _options.DpNoiseMultiplier, SecureAggregation = _options.SecureAggregation,
+        CanaryClient = _options.Canaries is { Count: > 0 } ? 0 : null, TrainCount = trainCount,
+    };
+
+    /// <summary>Secure aggregation's view of a round: Σᵢ (nᵢ/Σn)·Δ̂ᵢ as a dense payload (what the mean merge computes,
+    /// before any downlink re-compression).</summary>
+    private byte[] SecureSum(IReadOnlyList<AcceptedUpdate> accepted, byte[] version)
+    {
+        var sum = new float[_layout.ElementCount];
+        double total = accepted.Sum(a => (double)a.SampleCount);
+        foreach (var a in accepted)
+        {
+            float w = (float)(a.SampleCount / total);
+            if (DenseUpdateCodec.HasMagic(a.Payload)) DenseUpdateCodec.DecodeAccumulate(a.Payload, w, sum);
+            else Compression.Ternary.TernaryCodec.DecodeAccumulate(a.Payload, w, sum);
+        }
+        return DenseUpdateCodec.Encode(sum);
+    }
+
+    /// <summary>Closes the capture files.</summary>
+    public void Dispose() => _capture?.Dispose();
 
     /// <inheritdoc />
     public SimulationShape Shape => new("compeft",
@@ -133,7 +173,7 @@ public sealed class ComPeftSimulation : ISimulation
         long version = _strategy.LatestVersion;
         var parameters = (ComPeftRoundParameters)_strategy.ConfigureRound(round, version);
         var selected = ClientPopulation.Select(_options.Seed, round, _options.Clients, _options.ClientsPerRound);
-        var serverRound = new InProcessRound(_strategy, parameters, round, version);
+        var serverRound = new InProcessRound(_strategy, parameters, round, version, _capture);
         long bytesUp = 0, bytesDown = 0;
         double clientSeconds = 0;
         double lossSum = 0;
@@ -156,7 +196,8 @@ public sealed class ComPeftSimulation : ISimulation
                 SampleCount = (ulong)shard.Count, Compressed = new CompressedUpdate { Payload = ByteString.CopyFrom(payload) },
             };
             bytesUp += update.CalculateSize();
-            serverRound.Push(ClientId(client), (ulong)shard.Count, payload);
+            serverRound.Push(ClientId(client), (ulong)shard.Count, payload,
+                new ClientSecret(local.Steps, local.SamplingRate, [.. local.ExampleIndices.Select(j => _shards[client][j])]));
             clientProgress?.Invoke(i + 1, selected.Length);
         }
         serverRound.Commit();

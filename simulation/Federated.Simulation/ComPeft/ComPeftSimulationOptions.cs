@@ -103,6 +103,23 @@ public sealed record ComPeftSimulationOptions
     /// <summary>The effective upload density (1 when uncompressed).</summary>
     public double UploadDensity => Uncompressed ? 1.0 : Density;
 
+    /// <summary>DP clip C; 0 = off (default). DP-SGD: each example's adapter gradient is clipped to L2 norm C (replaces --max-grad-norm).</summary>
+    public double DpClipNorm { get; init; }
+
+    /// <summary>DP noise multiplier σ: noise N(0, σ²C²) on the summed clipped gradient, then divided by B; 0 = clip only.</summary>
+    public double DpNoiseMultiplier { get; init; }
+
+    /// <summary>Secure-aggregation simulation: the server's view (the capture) is only the sample-weighted mean of each
+    /// round's updates, never one client's update. Training is unchanged; it needs --aggregate mean (TIES needs each update).</summary>
+    public bool SecureAggregation { get; init; }
+
+    /// <summary>Folder for the capture of what the server receives (run.json, updates.jsonl, versions/); null = none.</summary>
+    public string? CaptureDirectory { get; init; }
+
+    /// <summary>Records planted in client 0's shard (appended to the training set, after its other examples): the
+    /// membership-inference canaries. Null or empty = none.</summary>
+    public IReadOnlyList<Federated.Data.InstructionExample>? Canaries { get; init; }
+
     /// <summary>Checks ranges; throws ArgumentOutOfRangeException naming the option.</summary>
     public void Validate()
     {
@@ -128,5 +145,8 @@ public sealed record ComPeftSimulationOptions
         if (EvalExamples < 1) throw new ArgumentOutOfRangeException(nameof(EvalExamples), EvalExamples, "--eval-examples must be at least 1.");
         if (GenerationExamples < 0) throw new ArgumentOutOfRangeException(nameof(GenerationExamples), GenerationExamples, "--generation-examples must be ≥ 0.");
         if (MaxLength < 8) throw new ArgumentOutOfRangeException(nameof(MaxLength), MaxLength, "--max-length must be at least 8.");
+        Federated.Client.Privacy.DpNoise.Validate(DpClipNorm, DpNoiseMultiplier, "--dp-clip", "--dp-noise");
+        if (SecureAggregation && Aggregation != ComPeftAggregation.Mean)
+            throw new ArgumentException("--secure-aggregation needs --aggregate mean: a server behind secure aggregation sees only the sum, and TIES needs each update.", nameof(SecureAggregation));
     }
 }

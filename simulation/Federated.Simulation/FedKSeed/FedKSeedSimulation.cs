@@ -10,10 +10,13 @@ using Federated.Data.Evaluation;
 using Federated.Data.Partitioning;
 using Federated.Data.Training;
 using Federated.Data.WordNet;
+using Federated.Aggregation.FedKSeed;
+using Federated.Privacy.Capture;
 using Federated.Protocol.V1;
 using Federated.Server.Coordination;
 using Federated.Server.Domain;
 using Federated.Server.Strategies;
+using Federated.Simulation.Capture;
 using Google.Protobuf;
 
 namespace Federated.Simulation.FedKSeed;
@@ -27,7 +30,7 @@ namespace Federated.Simulation.FedKSeed;
 /// Determinism: every random choice is an owned SplitMix64 stream of (run seed, round, client), and the engine and the
 /// seed protocol are thread-count invariant, so metrics.jsonl is identical across runs and --threads values.
 /// </summary>
-public sealed class FedKSeedSimulation : ISimulation
+public sealed class FedKSeedSimulation : ISimulation, IDisposable
 {
     private readonly FedKSeedSimulationOptions _options;
     private readonly CausalLm _model;
@@ -41,6 +44,7 @@ public sealed class FedKSeedSimulation : ISimulation
     private readonly FedKSeedStrategy _strategy;
     private readonly FedKSeedTrainer _trainer;
     private readonly ulong[] _seedPool;
+    private readonly CaptureWriter? _capture;
 
     /// <summary>Loads the model, data and partition; nothing is trained yet.</summary>
     public FedKSeedSimulation(FedKSeedSimulationOptions options)
@@ -54,10 +58,11 @@ public sealed class FedKSeedSimulation : ISimulation
         var train = BuiltinDataset.LoadByName(options.Data, DataSplit.Train).Records;
         _eval = BuiltinDataset.LoadByName(options.EvalData, DataSplit.Validation).Records;
         var partition = PartitionScheme.Parse(options.Partition).Apply(train.Select(r => r.Category).ToArray(), options.Clients, (int)options.Seed);
-        _shards = partition.Clients;
+        var canaries = options.Canaries ?? [];
+        _shards = ClientPopulation.PlantCanaries(partition.Clients, train.Count, canaries.Count);
         if (_shards.Any(s => s.Length == 0))
             throw new ArgumentException($"Partition '{options.Partition}' left a client with no examples; use fewer --clients or another scheme.");
-        _train = _encoder.EncodeAll(train);
+        _train = _encoder.EncodeAll(canaries.Count == 0 ? train : [.. train, .. canaries]);
         _trainable = TrainableSet.Create(_model.Parameters, options.Trainable);
         _global = _model.Weights.ToArray();
         _clientVersion = new long[options.Clients];
@@ -67,8 +72,38 @@ public sealed class FedKSeedSimulation : ISimulation
             Epsilon = options.Epsilon, LearningRate = options.LearningRate, Pro = options.Pro,
         });
         _seedPool = SeedPool.Derive(options.Seed, options.Seeds);
-        _trainer = new FedKSeedTrainer(_model, _trainable, _seedPool);
+        _trainer = new FedKSeedTrainer(_model, _trainable, _seedPool,
+            new FedKSeedTrainerOptions { DpClipNorm = options.DpClipNorm, DpNoiseMultiplier = options.DpNoiseMultiplier });
+        if (options.CaptureDirectory is { } captureDir)
+            _capture = new CaptureWriter(captureDir, Manifest(train.Count), canaries, (_, version) => RoundIncrement(version), RoundIncrement);
     }
+
+    /// <summary>run.json of this run.</summary>
+    private CaptureManifest Manifest(int trainCount) => new()
+    {
+        Method = "fedkseed", ModelDir = Path.GetFullPath(_options.ModelDirectory), Data = _options.Data, EvalData = _options.EvalData, Partition = _options.Partition,
+        Clients = _options.Clients, ClientsPerRound = _options.ClientsPerRound, Rounds = _options.Rounds, Seed = _options.Seed,
+        MaxLength = _options.MaxLength, LocalSteps = _options.LocalSteps, BatchSize = 1, LearningRate = _options.LearningRate,
+        SeedCount = _options.Seeds, SeedPoolMasterSeed = _options.Seed, Epsilon = _options.Epsilon, Trainable = _options.Trainable,
+        DpClipNorm = _options.DpClipNorm, DpNoiseMultiplier = _options.DpNoiseMultiplier, SecureAggregation = _options.SecureAggregation,
+        CanaryClient = _options.Canaries is { Count: > 0 } ? 0 : null, TrainCount = trainCount,
+    };
+
+    /// <summary>A stored round (FedKSeedRoundCodec) → its ΔH = Σᵢ aᵢ·Lᵢ[s] as a SeedScalars message (seed order): the
+    /// version's change, and all a server behind secure aggregation learns of the round.</summary>
+    private byte[] RoundIncrement(byte[] storedRound)
+    {
+        var message = new SeedScalars();
+        foreach (var (seed, increment) in FedKSeedAccumulator.RoundIncrement(_options.Seeds, FedKSeedRoundCodec.Decode(storedRound)))
+        {
+            message.SeedIndices.Add((uint)seed);
+            message.Scalars.Add((float)increment);
+        }
+        return message.ToByteArray();
+    }
+
+    /// <summary>Closes the capture files.</summary>
+    public void Dispose() => _capture?.Dispose();
 
     /// <summary>Parameters the run trains (elements).</summary>
     public long TrainableElements => _trainable.ElementCount;
@@ -104,7 +139,7 @@ public sealed class FedKSeedSimulation : ISimulation
         var plan = new FedKSeedRoundPlan(round, parameters.LocalSteps, parameters.Epsilon, parameters.LearningRate,
             [.. parameters.SeedProbabilities.Select(p => (double)p)]);
         var selected = ClientPopulation.Select(_options.Seed, round, _options.Clients, _options.ClientsPerRound);
-        var serverRound = new InProcessRound(_strategy, parameters, round, version);
+        var serverRound = new InProcessRound(_strategy, parameters, round, version, _capture);
         long bytesUp = 0, bytesDown = 0;
         double clientSeconds = 0;
         int dropped = 0;
@@ -125,7 +160,8 @@ public sealed class FedKSeedSimulation : ISimulation
             clientSeconds += clientClock.Elapsed.TotalSeconds;
             var update = new ClientUpdate { FormatVersion = 1, ClientId = ClientId(client), RoundId = (ulong)round, ModelVersion = (ulong)version, SampleCount = (ulong)shard.Count, SeedScalars = payload };
             bytesUp += update.CalculateSize();
-            serverRound.Push(ClientId(client), (ulong)shard.Count, payload.ToByteArray());
+            serverRound.Push(ClientId(client), (ulong)shard.Count, payload.ToByteArray(),
+                new ClientSecret(local.Steps.Length, local.SamplingRate, [.. local.ExampleIndices.Select(j => _shards[client][j])]));
             clientProgress?.Invoke(i + 1, selected.Length);
         }
         serverRound.Commit();

@@ -68,6 +68,23 @@ public sealed record FedKSeedSimulationOptions
     /// </summary>
     public IReadOnlyList<string>? ClientIds { get; init; }
 
+    /// <summary>DP clip C; 0 = off (default). DPZero: each projected gradient g is clipped to [−C, C].</summary>
+    public double DpClipNorm { get; init; }
+
+    /// <summary>DP noise multiplier σ: noise N(0, σ²C²) added to each clipped g; 0 = clip only.</summary>
+    public double DpNoiseMultiplier { get; init; }
+
+    /// <summary>Secure-aggregation simulation: the server's view (the capture) is only the sample-weighted mean of each
+    /// round's updates, never one client's update. Training is unchanged.</summary>
+    public bool SecureAggregation { get; init; }
+
+    /// <summary>Folder for the capture of what the server receives (run.json, updates.jsonl, versions/); null = none.</summary>
+    public string? CaptureDirectory { get; init; }
+
+    /// <summary>Records planted in client 0's shard (appended to the training set, after its other examples): the
+    /// membership-inference canaries. Null or empty = none.</summary>
+    public IReadOnlyList<Federated.Data.InstructionExample>? Canaries { get; init; }
+
     /// <summary>Checks ranges; throws ArgumentOutOfRangeException naming the option.</summary>
     public void Validate()
     {
@@ -85,5 +102,6 @@ public sealed record FedKSeedSimulationOptions
         if (EvalExamples < 1) throw new ArgumentOutOfRangeException(nameof(EvalExamples), EvalExamples, "--eval-examples must be at least 1.");
         if (GenerationExamples < 0) throw new ArgumentOutOfRangeException(nameof(GenerationExamples), GenerationExamples, "--generation-examples must be ≥ 0.");
         if (MaxLength < 8) throw new ArgumentOutOfRangeException(nameof(MaxLength), MaxLength, "--max-length must be at least 8.");
+        Federated.Client.Privacy.DpNoise.Validate(DpClipNorm, DpNoiseMultiplier, "--dp-clip", "--dp-noise");
     }
 }
