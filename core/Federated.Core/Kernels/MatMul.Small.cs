@@ -10,11 +10,14 @@ public static partial class MatMul
     private const int SmallChunk = 256;
 
     /// <summary>
-    /// ABt (decode, x·Wᵀ) work items are blocks of GemvRows rows × GemvChunk columns: small enough that a late
-    /// helper thread costs little, large enough that a B row block (GemvChunk rows of W) is read once per item.
+    /// ABt (decode, x·Wᵀ) computes C in chunks of GemvRows rows × GemvChunk columns (each B row of a chunk is read
+    /// once for all its rows); a work item is a run of chunks, about GemvItemsPerThread items per thread: each thread
+    /// streams a contiguous stretch of W, and a late helper still leaves at most 1/16 of the work unbalanced
+    /// (best calls at 1×512×8192 were the same for 4, 16 and 128 items per thread, within the noise).
     /// </summary>
     private const int GemvChunk = 64;
     private const int GemvRows = 8;
+    private const int GemvItemsPerThread = 8;
 
     /// <summary>
     /// Up to this k the ABt small path prefetches the next four B rows (two passes of 4 rows: ≤ 20 KB of the 48 KB
@@ -46,9 +49,15 @@ public static partial class MatMul
         int chunk = gemv ? GemvChunk : SmallChunk;
         int chunks = (g.N + chunk - 1) / chunk;
         int rowBlocks = gemv ? (g.M + GemvRows - 1) / GemvRows : g.M;
+        if ((long)g.M * g.N * g.K < SmallParallelWork) threads = 1;
+        // ABt: an item is a run of consecutive chunks (about GemvItemsPerThread items per thread), so each thread
+        // streams a contiguous stretch of the weights. Which chunk an element is in fixes its arithmetic; how
+        // chunks are grouped into items does not change it.
+        int chunksPerItem = gemv ? Math.Max(1, chunks / Math.Max(1, GemvItemsPerThread * threads / rowBlocks)) : 1;
+        int items = (chunks + chunksPerItem - 1) / chunksPerItem;
         var job = t_smallJob ??= new SmallJob();
-        job.Set(op, g, chunks);
-        EngineThreads.Run(job, rowBlocks * chunks, (long)g.M * g.N * g.K >= SmallParallelWork ? threads : 1);
+        job.Set(op, g, chunks, chunksPerItem, items);
+        EngineThreads.Run(job, rowBlocks * items, threads);
         job.Clear();
     }
 
@@ -56,9 +65,12 @@ public static partial class MatMul
     {
         private GemmOp _op;
         private GemmArgs _g;
-        private int _chunks;
+        private int _chunks, _chunksPerItem, _items;
 
-        public void Set(GemmOp op, in GemmArgs g, int chunks) { _op = op; _g = g; _chunks = chunks; }
+        public void Set(GemmOp op, in GemmArgs g, int chunks, int chunksPerItem, int items)
+        {
+            _op = op; _g = g; _chunks = chunks; _chunksPerItem = chunksPerItem; _items = items;
+        }
 
         public void Clear() => _g = default;
 
@@ -66,7 +78,9 @@ public static partial class MatMul
         {
             if (_op == GemmOp.ABt)
             {
-                Gemv(item);
+                int rowBlock = item / _items, first = item % _items * _chunksPerItem;
+                int last = Math.Min(_chunks, first + _chunksPerItem);
+                for (int chunk = first; chunk < last; chunk++) Gemv(rowBlock, chunk);
                 return;
             }
             int i = item / _chunks;
@@ -91,13 +105,13 @@ public static partial class MatMul
         }
 
         /// <summary>
-        /// ABt item: rows [i0, i0+GemvRows) × columns [j0, j0+GemvChunk) of C. Which kernel computes an element
+        /// ABt chunk: rows [i0, i0+GemvRows) × columns [j0, j0+GemvChunk) of C. Which kernel computes an element
         /// depends only on its column's place in the chunk, so every element has one fixed summation order.
         /// </summary>
-        private void Gemv(int item)
+        private void Gemv(int rowBlock, int chunk)
         {
-            int i0 = item / _chunks * GemvRows, rows = Math.Min(GemvRows, _g.M - i0);
-            int j0 = item % _chunks * GemvChunk, width = Math.Min(GemvChunk, _g.N - j0);
+            int i0 = rowBlock * GemvRows, rows = Math.Min(GemvRows, _g.M - i0);
+            int j0 = chunk * GemvChunk, width = Math.Min(GemvChunk, _g.N - j0);
             int k = _g.K, ldb = _g.Bcs;
             bool add = _g.Accumulate;
             float* dots = stackalloc float[4];
