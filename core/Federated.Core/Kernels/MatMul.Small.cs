@@ -26,13 +26,13 @@ public static partial class MatMul
     private const int GemvPrefetchMaxK = 640;
 
     /// <summary>
-    /// From this many multiply-adds (256K, e.g. decode x·Wᵀ with a 512×512 weight) the small path uses the engine's
-    /// threads. Measured 1 vs 2 threads (docs/performance.md): at 65K multiply-adds the hand-off to a pool thread
-    /// costs more than the second core gains; from 262K on, 2 threads win (best call 1.1–1.8×), and the m = 1
-    /// product with a 512×8192 weight (4M, streamed from L3) gains 1.6×. A late helper costs at most one item.
-    /// Settable for the benchmark (GEMM_SMALLPAR); results do not depend on it.
+    /// From this many multiply-adds (512K) the small path uses the engine's threads (was 8M). Measured 1 vs 2 threads
+    /// side by side (docs/performance.md, loaded machine, best call): decode x·Wᵀ with a 512×8192 weight (4.2M,
+    /// streamed from L3) 70 vs 40 GFLOP/s; 512×1376 and 1376×512 (704K) up to 1.6×; 512×512 (262K) no
+    /// consistent gain (the hand-off to a pool thread costs about what the second core saves). A late helper
+    /// costs at most one item. Settable for the benchmark (GEMM_SMALLPAR); results do not depend on it.
     /// </summary>
-    internal static long SmallParallelWork = 1L << 18;
+    internal static long SmallParallelWork = 1L << 19;
 
     [ThreadStatic] private static SmallJob? t_smallJob;
 
