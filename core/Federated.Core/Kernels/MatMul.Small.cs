@@ -39,7 +39,7 @@ public static partial class MatMul
     /// <summary>
     /// Direct vectorised path for decode-time and tiny products, no packing.
     /// ABt: C(i,j) = dot(A row i, B row j), both contiguous in k: 4 B rows per pass (then 1), every A row
-    /// of the item against them while they are in L1, so each weight row is read from memory once per item.
+    /// of the chunk (8 rows × 64 columns) against them while they are in L1: each weight row is read once per chunk.
     /// AB, AtB: C row i = Σ_p A(i,p)·B row p, an axpy over contiguous rows of B (TensorPrimitives.FusedMultiplyAdd),
     /// items (row, 256-column chunk).
     /// </summary>
