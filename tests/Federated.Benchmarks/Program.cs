@@ -18,10 +18,12 @@ if (args.Length > 0 && args[0] == "quick")
     return;
 }
 
-// Tuning aid: GEMM_KC / GEMM_TILEM / GEMM_TILEN override the blocking (TileM a multiple of 6, TileN of 64).
+// Tuning aid: GEMM_KC / GEMM_TILEM / GEMM_TILEN / GEMM_SMALLPAR override the blocking (TileM a multiple of 6, TileN of 64).
 if (Environment.GetEnvironmentVariable("GEMM_KC") is { } kc) Federated.Core.Kernels.MatMul.KC = int.Parse(kc);
 if (Environment.GetEnvironmentVariable("GEMM_TILEM") is { } tm) Federated.Core.Kernels.MatMul.TileM = int.Parse(tm);
 if (Environment.GetEnvironmentVariable("GEMM_TILEN") is { } tn) Federated.Core.Kernels.MatMul.TileN = int.Parse(tn);
+// GEMM_SMALLPAR: multiply-adds from which the small (m < 6) path uses more than one thread.
+if (Environment.GetEnvironmentVariable("GEMM_SMALLPAR") is { } sp) Federated.Core.Kernels.MatMul.SmallParallelWork = long.Parse(sp);
 
 // `shape OP M K N THREADS`: one GemmBench line.
 if (args.Length == 6 && args[0] == "shape")

@@ -9,6 +9,8 @@ public class MatMulThreadingTests
         { 300, 517, 333 },   // packed path, several tiles and KC slices
         { 1024, 64, 520 },   // packed path, many row tiles
         { 4, 512, 5000 },    // small path, parallel over column chunks (over 8M multiply-adds)
+        { 1, 600, 1001 },    // decode x·Wᵀ: parallel from 512K multiply-adds, prefetching, k and column tails
+        { 5, 1376, 203 },    // small path, k past the prefetch limit, 5 rows per item
     };
 
     [Theory]
