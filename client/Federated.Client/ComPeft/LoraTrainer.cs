@@ -116,18 +116,15 @@ public sealed class LoraTrainer
         var batch = new TokenizedExample[batchSize];
         var drawn = new int[_options.LocalSteps * batchSize];
         var dp = _options.DpEnabled ? new DpSgdStep(trainable, _options.DpClipNorm, _options.DpNoiseMultiplier, DpNoise.Seed(clientStreamSeed, round)) : null;
-        int[] ids = [];
-        bool[] mask = [];
+        var packed = new TokenizedBatch();
         double lossSum = 0;
         for (int step = 0; step < _options.LocalSteps; step++)
         {
-            int seqLen = 0;
             for (int b = 0; b < batchSize; b++)
             {
                 int index = (int)(random.NextDouble() * shard.Count);
                 drawn[step * batchSize + b] = index;
                 batch[b] = shard[index];
-                seqLen = Math.Max(seqLen, batch[b].Ids.Length);
             }
             float loss;
             if (dp is not null)
@@ -136,10 +133,9 @@ public sealed class LoraTrainer
             }
             else
             {
-                if (ids.Length < batchSize * seqLen) { ids = new int[batchSize * seqLen]; mask = new bool[batchSize * seqLen]; }
-                Pack(batch, seqLen, ids, mask);
+                packed.Pack(batch);
                 _model.ZeroGrad();
-                loss = _model.ForwardLoss(ids.AsSpan(0, batchSize * seqLen), batchSize, seqLen, mask.AsSpan(0, batchSize * seqLen));
+                loss = _model.ForwardLoss(packed.Ids, packed.BatchSize, packed.SeqLen, packed.LossMask);
                 if (float.IsFinite(loss)) _model.Backward();
             }
             if (!float.IsFinite(loss))
@@ -157,21 +153,4 @@ public sealed class LoraTrainer
             ExampleIndices = drawn, SamplingRate = Math.Min(1.0, (double)batchSize / shard.Count),
         };
     }
-
-    /// <summary>Right-pads the batch to seqLen: ids [B, T] (padding id 0), mask [B, T] = the examples' loss masks, false on padding.
-    /// Causal attention means right padding never changes the real tokens' logits.</summary>
-    internal static void Pack(ReadOnlySpan<TokenizedExample> batch, int seqLen, Span<int> ids, Span<bool> mask)
-    {
-        for (int b = 0; b < batch.Length; b++)
-        {
-            var e = batch[b];
-            var rowIds = ids.Slice(b * seqLen, seqLen);
-            var rowMask = mask.Slice(b * seqLen, seqLen);
-            rowIds.Clear();
-            rowMask.Clear();
-            e.Ids.CopyTo(rowIds);
-            e.LossMask.CopyTo(rowMask);
-        }
-    }
-
 }
