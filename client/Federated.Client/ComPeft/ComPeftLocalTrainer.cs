@@ -33,7 +33,7 @@ public sealed class ComPeftLocalTrainer : ILocalTrainer
 
     private readonly string _modelDirectory;
     private readonly int _maxLength;
-    private readonly List<GlobalModelDelta> _queued = [];
+    private readonly PendingModelDeltas _deltas = new(GlobalModelDeltaKind.CompressedAdapter, "ComPEFT");
     private CausalLm? _model;
     private ExampleEncoder? _encoder;
     private AdapterShape? _shape;
@@ -43,7 +43,6 @@ public sealed class ComPeftLocalTrainer : ILocalTrainer
     private float[] _residual = [];
     private string? _shardPath;
     private TokenizedExample[] _examples = [];
-    private long _version;
 
     /// <param name="modelDirectory">Base model directory (config.json, *.safetensors, tokenizer.json).</param>
     /// <param name="maxLength">Maximum tokens per example (capped by the model's context).</param>
@@ -56,7 +55,7 @@ public sealed class ComPeftLocalTrainer : ILocalTrainer
     }
 
     /// <summary>The global version the held adapter is at (queued changes included).</summary>
-    public long ModelVersion => _version;
+    public long ModelVersion => _deltas.Version;
 
     /// <summary>The held global adapter (after queued changes); null before the first task. Do not modify.</summary>
     public LoraAdapter? GlobalAdapter => _global;
@@ -70,8 +69,7 @@ public sealed class ComPeftLocalTrainer : ILocalTrainer
         _global = _work = null;
         _layout = null;
         _residual = [];
-        _version = 0;
-        _queued.Clear();
+        _deltas.Reset();
         return ValueTask.FromResult(0L);
     }
 
@@ -80,12 +78,7 @@ public sealed class ComPeftLocalTrainer : ILocalTrainer
     {
         ArgumentNullException.ThrowIfNull(delta);
         EnsureInitialized();
-        if (delta.Kind != GlobalModelDeltaKind.CompressedAdapter)
-            throw new InvalidDataException($"The ComPEFT trainer received a {delta.Kind} model change; this federation must run ComPEFT.");
-        if (delta.FromVersion != _version)
-            throw new InvalidDataException($"The model change starts at version {delta.FromVersion}; the trainer holds {_version}.");
-        _queued.Add(delta);
-        _version = delta.ToVersion;
+        _deltas.Enqueue(delta);
         if (_global is not null) ApplyQueued();
         return ValueTask.CompletedTask;
     }
@@ -97,8 +90,7 @@ public sealed class ComPeftLocalTrainer : ILocalTrainer
         ArgumentNullException.ThrowIfNull(shard);
         EnsureInitialized();
         var c = task.ComPeft ?? throw new ArgumentException($"Round {task.RoundId} carries no ComPEFT parameters; this trainer runs ComPEFT only.", nameof(task));
-        if (task.ModelVersion != _version)
-            throw new InvalidOperationException($"Round {task.RoundId} trains from version {task.ModelVersion}; the trainer holds {_version}.");
+        _deltas.EnsureTrainsFrom(task);
         EnsureAdapters(c);
         ApplyQueued();
         var examples = LoadShard(shard.Path);
@@ -146,13 +138,13 @@ public sealed class ComPeftLocalTrainer : ILocalTrainer
     /// <summary>Adds each queued change to the held adapter: change = 0 + decode(payload); adapter += change.</summary>
     private void ApplyQueued()
     {
-        foreach (var delta in _queued)
+        foreach (var delta in _deltas.Pending)
         {
             var change = new float[_layout!.ElementCount];
             AdapterUpdatePayload.Accumulate(delta.Payload, change);
             _layout.AddTo(_global!, change);
         }
-        _queued.Clear();
+        _deltas.MarkApplied();
     }
 
     private TokenizedExample[] LoadShard(string path)

@@ -35,7 +35,7 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer
     private readonly int _maxLength;
     private readonly string? _trainablePattern;
     private readonly FedKSeedTrainerOptions _trainerOptions;
-    private readonly List<GlobalModelDelta> _queued = [];
+    private readonly PendingModelDeltas _deltas = new(GlobalModelDeltaKind.SeedDelta, "FedKSeed");
     private CausalLm? _model;
     private TrainableSet? _trainable;
     private float[] _global = [];
@@ -43,7 +43,6 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer
     private string? _shardPath;
     private TokenizedExample[] _examples = [];
     private RoundSettings? _settings;
-    private long _version;
 
     /// <param name="modelDirectory">Base model directory (config.json, *.safetensors, tokenizer.json).</param>
     /// <param name="maxLength">Maximum tokens per example (capped by the model's context).</param>
@@ -62,7 +61,7 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer
     }
 
     /// <summary>The global version the held weights are at (queued deltas included).</summary>
-    public long ModelVersion => _version;
+    public long ModelVersion => _deltas.Version;
 
     /// <summary>The held global weights (after queued deltas, when their parameters are known). Do not modify.</summary>
     public ReadOnlySpan<float> GlobalWeights => _global;
@@ -75,8 +74,7 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer
         _encoder = new ExampleEncoder(HfTokenizer.Load(_modelDirectory), Math.Min(_maxLength, _model.Config.MaxPositions));
         _trainable = TrainableSet.Create(_model.Parameters, _trainablePattern);
         _global = _model.Weights.ToArray();
-        _version = 0;
-        _queued.Clear();
+        _deltas.Reset();
         return ValueTask.FromResult(0L);
     }
 
@@ -85,14 +83,9 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer
     {
         ArgumentNullException.ThrowIfNull(delta);
         EnsureInitialized();
-        if (delta.Kind != GlobalModelDeltaKind.SeedDelta)
-            throw new InvalidDataException($"The FedKSeed trainer received a {delta.Kind} model change; this federation must run FedKSeed.");
-        if (delta.FromVersion != _version)
-            throw new InvalidDataException($"The model change starts at version {delta.FromVersion}; the trainer holds {_version}.");
         if (delta.SeedIndices.Length != delta.ScalarDeltas.Length)
             throw new InvalidDataException($"The model change has {delta.SeedIndices.Length} seed indices but {delta.ScalarDeltas.Length} values.");
-        _queued.Add(delta);
-        _version = delta.ToVersion;
+        _deltas.Enqueue(delta);
         if (_settings is not null) ReplayQueued(_settings);
         return ValueTask.CompletedTask;
     }
@@ -104,8 +97,7 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer
         ArgumentNullException.ThrowIfNull(shard);
         EnsureInitialized();
         var f = task.FedKSeed ?? throw new ArgumentException($"Round {task.RoundId} carries no FedKSeed parameters; this trainer runs FedKSeed only.", nameof(task));
-        if (task.ModelVersion != _version)
-            throw new InvalidOperationException($"Round {task.RoundId} trains from version {task.ModelVersion}; the trainer holds {_version}.");
+        _deltas.EnsureTrainsFrom(task);
         if (f.BatchSize != 1) throw new ArgumentException($"FedKSeed batch size {f.BatchSize} is not supported; the trainer takes one example per step.", nameof(task));
         var settings = SettingsFor(f);
         ReplayQueued(settings);
@@ -140,9 +132,9 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer
     /// <summary>Replays the queued deltas into the held copy: w ← w − η·ΔH[s]·z(s), one delta after another.</summary>
     private void ReplayQueued(RoundSettings settings)
     {
-        if (_queued.Count == 0) return;
+        if (_deltas.Pending.Count == 0) return;
         RestoreGlobal();
-        foreach (var delta in _queued)
+        foreach (var delta in _deltas.Pending)
         {
             var steps = new SeedScalar[delta.SeedIndices.Length];
             for (int i = 0; i < steps.Length; i++)
@@ -154,7 +146,7 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer
             SeedPerturbation.Replay(_model!, _trainable!, settings.SeedPool, steps, settings.LearningRate);
         }
         _model!.Weights.CopyTo(_global);
-        _queued.Clear();
+        _deltas.MarkApplied();
     }
 
     /// <summary>The pool and η of a task; the pool is derived once per (K, master seed).</summary>
