@@ -22,6 +22,7 @@ internal static class EvalCommand
         var adapter = new Option<string?>("--adapter") { Description = "PEFT LoRA adapter folder (adapter_config.json, adapter_model.safetensors) applied on top." };
         var data = new Option<string>("--data") { Description = "builtin:test, builtin:validation, builtin:SPLIT or a JSONL(.gz) file.", DefaultValueFactory = _ => "builtin:test" };
         var maxExamples = new Option<int>("--max-examples") { Description = "Score the loss on the first N records (0 = all); generations: the first min(N, 64) of each task." };
+        var generations = new Option<int?>("--generation-examples") { Description = "Greedy generations per task for Rouge-L/accuracy (default min(--max-examples, 64); 0 = skip)." };
         var samples = new Option<int>("--samples") { Description = "Show K generations next to their references." };
         var threads = new Option<int>("--threads") { Description = "Engine threads (default: all cores; results do not depend on it)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object {loss, rouge_l, accuracy, examples}." };
@@ -30,7 +31,7 @@ internal static class EvalCommand
             "Examples:\n  federated eval --model models/wordnet-base --data builtin:test --max-examples 500\n" +
             "  federated eval --model models/wordnet-base --adapter runs/sim/adapter --data builtin:validation --samples 5 --json")
         {
-            model, adapter, data, maxExamples, samples, threads, json,
+            model, adapter, data, maxExamples, generations, samples, threads, json,
         };
         command.SetAction(parse =>
         {
@@ -38,6 +39,7 @@ internal static class EvalCommand
             int max = parse.GetValue(maxExamples), sampleCount = parse.GetValue(samples);
             if (max < 0) throw new ArgumentException($"--max-examples must be ≥ 0, got {max}.");
             if (sampleCount < 0) throw new ArgumentException($"--samples must be ≥ 0, got {sampleCount}.");
+            if (parse.GetValue(generations) is < 0 and var g) throw new ArgumentException($"--generation-examples must be ≥ 0, got {g}.");
             string modelDir = BuiltinModel.Resolve(parse.GetValue(model));
             if (!Directory.Exists(modelDir)) throw new DirectoryNotFoundException($"Model folder '{modelDir}' does not exist.");
             var lm = CausalLm.Load(modelDir);
@@ -54,7 +56,7 @@ internal static class EvalCommand
             var options = new EvaluationOptions
             {
                 MaxLossExamples = max,
-                MaxGenerationExamples = max > 0 ? Math.Min(max, 64) : 64,
+                MaxGenerationExamples = parse.GetValue(generations) ?? (max > 0 ? Math.Min(max, 64) : 64),
                 SampleCount = sampleCount,
             };
 
