@@ -10,3 +10,10 @@ for agg in mean ties; do run dense-$agg --uncompressed --aggregate $agg; done
 for d in 0.05 0.01 0.1 0.2; do for agg in mean ties; do for ef in no ef; do
   if [ $ef = ef ]; then run d$d-$agg-ef --density $d --aggregate $agg --error-feedback; else run d$d-$agg --density $d --aggregate $agg; fi
 done; done; done
+# Rouge-L and accuracy on 300 greedy generations per task (the simulations' own 64 are too few to rank the rows):
+for run in runs/experiments/*/adapter; do
+  name=$(basename "$(dirname "$run")")
+  [ -f runs/experiments/gen300-$name.json ] || dotnet cli/Federated.Cli/bin/Release/net10.0/federated.dll eval --adapter "$run" \
+    --max-examples 1 --generation-examples 300 --threads 1 --json > runs/experiments/gen300-$name.json
+done
+[ -f runs/experiments/gen300-base.json ] || dotnet cli/Federated.Cli/bin/Release/net10.0/federated.dll eval --max-examples 1 --generation-examples 300 --threads 1 --json > runs/experiments/gen300-base.json
