@@ -33,7 +33,7 @@ public interface ISimulation
     /// <summary>Runs round <paramref name="round"/> (rounds must be run in order 1, 2, …).</summary>
     RoundMetrics RunRound(long round, Action<int, int>? clientProgress = null);
 
-    /// <summary>Writes the method's final artefacts into <paramref name="outDir"/> (ComPEFT: the global adapter in adapter/);
+    /// <summary>Writes the method's final artefacts into <paramref name="outDir"/> (FedKSeed: the global model as a Hugging Face folder in model/; ComPEFT: the global adapter in adapter/);
     /// returns the paths written (relative to nothing: as given), possibly none.</summary>
     IReadOnlyList<string> SaveArtifacts(string outDir);
 }

@@ -68,6 +68,39 @@ public sealed class FedKSeedRoundTests
     }
 
     [Fact]
+    public void SaveArtifacts_AfterTwoRounds_WritesAModelFolderThatLoadsAsTheGlobalModel()
+    {
+        // Arrange
+        string data = TinyTask.WriteJsonl();
+        string outDir = Path.Combine(Path.GetTempPath(), $"fedkseed-artifacts-{Guid.NewGuid():N}");
+        var simulation = new FedKSeedSimulation(new FedKSeedSimulationOptions
+        {
+            ModelDirectory = TinyTask.ModelDirectory, Data = data, EvalData = data, Clients = 2, ClientsPerRound = 2, Rounds = 2,
+            Seeds = 16, LocalSteps = 2, LearningRate = 1e-3f, Partition = "iid", EvalEvery = 2, EvalExamples = 2, GenerationExamples = 0, MaxLength = 48,
+        });
+        try
+        {
+            simulation.RunRound(1);
+            simulation.RunRound(2);
+
+            // Act
+            var written = simulation.SaveArtifacts(outDir);
+            using var reloaded = CausalLm.Load(written.Single());
+            using var baseModel = CausalLm.Load(TinyTask.ModelDirectory);
+
+            // Assert: the folder holds the replayed global weights (not the base), with the base's config and tokenizer.
+            Assert.True(reloaded.Weights.SequenceEqual(simulation.GlobalModel.Weights));
+            Assert.False(reloaded.Weights.SequenceEqual(baseModel.Weights));
+            Assert.True(File.Exists(Path.Combine(written.Single(), "tokenizer.json")));
+        }
+        finally
+        {
+            File.Delete(data);
+            if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Simulation_SameOptionsAtOneAndTwoThreads_GivesIdenticalMetricsAndModel()
     {
         // Arrange

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Federated.Core.IO;
 using Federated.Core.Kernels;
 using Federated.Core.Models;
 using Federated.Data;
@@ -172,13 +173,7 @@ internal static class FineTuneCommand
             adapter.Save(adapterDir);
             return adapterDir;
         }
-        foreach (var file in Directory.EnumerateFiles(baseDir))
-        {
-            string name = Path.GetFileName(file);
-            if (name.EndsWith(".safetensors", StringComparison.Ordinal) || name.Equals("README.md", StringComparison.Ordinal)) continue;
-            File.Copy(file, Path.Combine(outDir, name), overwrite: true);
-        }
-        lm.SaveWeights(Path.Combine(outDir, "model.safetensors"));
+        ModelFolder.Write(lm, baseDir, outDir);
         return outDir;
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Federated.Client.FedKSeed;
 using Federated.Core.Generation;
+using Federated.Core.IO;
 using Federated.Core.Models;
 using Federated.Core.Seeds;
 using Federated.Core.Tokenization;
@@ -118,7 +119,13 @@ public sealed class FedKSeedSimulation : ISimulation, IDisposable
     public long? Fp32UpdateBytes => null;
 
     /// <inheritdoc />
-    public IReadOnlyList<string> SaveArtifacts(string outDir) => [];
+    /// <summary>Saves the final global model as a Hugging Face folder in outDir/model (loadable by `federated eval --model`).</summary>
+    public IReadOnlyList<string> SaveArtifacts(string outDir)
+    {
+        string dir = Path.Combine(outDir, "model");
+        ModelFolder.Write(GlobalModel, _options.ModelDirectory, dir);
+        return [dir];
+    }
 
     /// <summary>The global model after the rounds run so far (the working model holds it between rounds).</summary>
     public CausalLm GlobalModel { get { RestoreGlobal(); return _model; } }
