@@ -20,12 +20,15 @@ internal static class BenchCommand
         var seqLen = new Option<int>("--seq-len") { Description = "Tokens per sequence.", DefaultValueFactory = _ => 128 };
         var seconds = new Option<double>("--seconds") { Description = "Time per measurement (after one warm-up).", DefaultValueFactory = _ => 3.0 };
         var skipGemm = new Option<bool>("--no-gemm") { Description = "Skip the GEMM sizes." };
+        var replay = new Option<bool>("--replay") { Description = "Also time FedKSeed's sync of a stale client: replaying ΔH after 1, 2, 5, 20, 100 missed rounds (saturates at K seeds)." };
+        var replaySeeds = new Option<int>("--replay-seeds") { Description = "--replay: K, the seed pool.", DefaultValueFactory = _ => 4096 };
+        var replaySteps = new Option<int>("--replay-steps-per-round") { Description = "--replay: scalars added per round, M clients × τ steps.", DefaultValueFactory = _ => 2000 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object (gemm, forward_ms, forward_tokens_per_s, zo_step_ms, lora_step_ms, generate_tokens_per_s, zo_peak_mb, inference_peak_mb, threads)." };
         var command = new Command("bench",
             "Measure the engine: GEMM GFLOP/s at n = 256…2048, forward, zeroth-order step, LoRA step, generation, peak memory.\n\n" +
             "Examples:\n  federated bench\n  federated bench --threads 2 --json\n  federated bench --config models/wordnet-base/config.json --batch-size 4 --no-gemm")
         {
-            threads, config, batch, seqLen, seconds, skipGemm, json,
+            threads, config, batch, seqLen, seconds, skipGemm, replay, replaySeeds, replaySteps, json,
         };
         command.SetAction(parse =>
         {
@@ -43,6 +46,10 @@ internal static class BenchCommand
                 return GemmBench.Run("AB", n, n, n, threadCount, Math.Min(perPhase, 2.0));
             }).ToList();
             var result = ModelBench.Run(modelConfig, batchSize, tokens, perPhase, quiet ? null : phase => Console.Error.WriteLine($"{phase}…"));
+            var replayRows = parse.GetValue(replay)
+                ? ReplayBench.Run(new CausalLm(modelConfig), parse.GetValue(replaySeeds), parse.GetValue(replaySteps), ReplayBench.DefaultRoundsBehind,
+                    progress: quiet ? null : phase => Console.Error.WriteLine($"{phase}…"))
+                : [];
             if (quiet)
             {
                 JsonOutput.Write(new
@@ -50,6 +57,7 @@ internal static class BenchCommand
                     Gemm = gemm.Select(g => new { N = g.M, Gflops = Math.Round(g.GFlops, 1) }),
                     result.Parameters, result.Tokens, result.ForwardMs, ForwardTokensPerS = result.ForwardTokensPerSecond, result.ZoStepMs,
                     result.LoraStepMs, GenerateTokensPerS = result.GenerateTokensPerSecond, result.ZoPeakMb, result.InferencePeakMb, Threads = threadCount,
+                    Replay = replayRows.Count == 0 ? null : replayRows.Select(r => new { r.RoundsBehind, r.StepsMissed, r.SeedsReplayed, Ms = Math.Round(r.Milliseconds, 1) }),
                 });
                 return CliRunner.Ok;
             }
@@ -60,6 +68,9 @@ internal static class BenchCommand
             table.AddRow("LoRA step (r 8, all block linears, fwd+bwd+AdamW)", $"{result.LoraStepMs:F1} ms");
             table.AddRow("generation (KV cache, greedy)", $"{result.GenerateTokensPerSecond:F0} tok/s");
             table.AddRow("peak memory: inference / ZO step", $"{result.InferencePeakMb:F0} / {result.ZoPeakMb:F0} MB");
+            foreach (var r in replayRows)
+                table.AddRow($"FedKSeed sync, {r.RoundsBehind} rounds behind ({r.StepsMissed:N0} steps missed)",
+                    $"{r.SeedsReplayed:N0} seeds · {r.Milliseconds:F0} ms ({r.MillisecondsPerSeed:F2} ms/seed)");
             AnsiConsole.Write(table);
             Console.WriteLine($"threads {threadCount}; compare: python3 shared/bench/torch_llama_ref.py (docs/performance.md)");
             return CliRunner.Ok;
