@@ -4,10 +4,8 @@ using Federated.Client.ComPeft;
 using Federated.Core.Generation;
 using Federated.Core.Lora;
 using Federated.Core.Models;
-using Federated.Core.Tokenization;
 using Federated.Data;
 using Federated.Data.Evaluation;
-using Federated.Data.Partitioning;
 using Federated.Data.Training;
 using Federated.Compression.Dense;
 using Federated.Privacy.Capture;
@@ -53,17 +51,8 @@ public sealed class ComPeftSimulation : ISimulation, IDisposable
     {
         options.Validate();
         _options = options;
-        _model = CausalLm.Load(options.ModelDirectory);
-        var tokenizer = HfTokenizer.Load(options.ModelDirectory);
-        _encoder = new ExampleEncoder(tokenizer, Math.Min(options.MaxLength, _model.Config.MaxPositions));
-        var train = BuiltinDataset.LoadByName(options.Data, DataSplit.Train).Records;
-        _eval = BuiltinDataset.LoadByName(options.EvalData, DataSplit.Validation).Records;
-        var partition = PartitionScheme.Parse(options.Partition).Apply(train.Select(r => r.Category).ToArray(), options.Clients, (int)options.Seed);
-        var canaries = options.Canaries ?? [];
-        _shards = ClientPopulation.PlantCanaries(partition.Clients, train.Count, canaries.Count);
-        if (_shards.Any(s => s.Length == 0))
-            throw new ArgumentException($"Partition '{options.Partition}' left a client with no examples; use fewer --clients or another scheme.");
-        _train = _encoder.EncodeAll(canaries.Count == 0 ? train : [.. train, .. canaries]);
+        var setup = SimulationSetup.Load(options);
+        (_model, _encoder, _train, _shards, _eval) = (setup.Model, setup.Encoder, setup.Train, setup.Shards, setup.Eval);
 
         var config = new LoraConfig
         {
@@ -100,7 +89,7 @@ public sealed class ComPeftSimulation : ISimulation, IDisposable
         });
         _clientVersion = new long[options.Clients];
         if (options.CaptureDirectory is { } captureDir)
-            _capture = new CaptureWriter(captureDir, Manifest(train.Count), canaries, SecureSum, static version => version);
+            _capture = new CaptureWriter(captureDir, Manifest(setup.TrainRecordCount), setup.Canaries, SecureSum, static version => version);
     }
 
     /// <summary>run.json of this run.</summary>
@@ -192,11 +181,11 @@ public sealed class ComPeftSimulation : ISimulation, IDisposable
             clientSeconds += clientClock.Elapsed.TotalSeconds;
             var update = new ClientUpdate
             {
-                FormatVersion = 1, ClientId = ClientId(client), RoundId = (ulong)round, ModelVersion = (ulong)version,
+                FormatVersion = 1, ClientId = _options.ClientId(client), RoundId = (ulong)round, ModelVersion = (ulong)version,
                 SampleCount = (ulong)shard.Count, Compressed = new CompressedUpdate { Payload = ByteString.CopyFrom(payload) },
             };
             bytesUp += update.CalculateSize();
-            serverRound.Push(ClientId(client), (ulong)shard.Count, payload,
+            serverRound.Push(_options.ClientId(client), (ulong)shard.Count, payload,
                 new ClientSecret(local.Steps, local.SamplingRate, [.. local.ExampleIndices.Select(j => _shards[client][j])]));
             clientProgress?.Invoke(i + 1, selected.Length);
         }
@@ -271,10 +260,7 @@ public sealed class ComPeftSimulation : ISimulation, IDisposable
 
     /// <summary>Client <paramref name="client"/>'s batch stream seed in a round: the server's step_seed rule,
     /// FederationCoordinator.ClientRoundSeed(seed, round, id), so a networked run with these ids trains identically.</summary>
-    internal ulong ClientStreamSeed(int client, long round) => FederationCoordinator.ClientRoundSeed(_options.Seed, round, ClientId(client));
+    internal ulong ClientStreamSeed(int client, long round) => FederationCoordinator.ClientRoundSeed(_options.Seed, round, _options.ClientId(client));
 
-    /// <summary>The given <see cref="ComPeftSimulationOptions.ClientIds"/> entry, else client-00000, … (keys the stream
-    /// seed and the aggregation order, ordinal by id, as the server's store lists updates).</summary>
-    private string ClientId(int client) => _options.ClientIds is { } ids ? ids[client] : ClientPopulation.DefaultId(client);
 
 }

@@ -7,31 +7,14 @@ namespace Federated.Simulation.ComPeft;
 /// on 2 cores: 20 clients, 5 per round, 10 rounds, τ = 20 AdamW steps of batch 4, r = 8, α = 16 on q_proj and v_proj,
 /// FFA-LoRA, density 5 %, weighted mean.
 /// </summary>
-public sealed record ComPeftSimulationOptions
+public sealed record ComPeftSimulationOptions : SimulationOptions
 {
-    /// <summary>Hugging Face checkpoint folder of the base model (never modified: only the adapter trains).</summary>
-    public required string ModelDirectory { get; init; }
-
-    /// <summary>"builtin" (WordNet train split) or a JSONL file.</summary>
-    public string Data { get; init; } = "builtin";
-
-    /// <summary>"builtin:validation", "builtin:test" or a JSONL file.</summary>
-    public string EvalData { get; init; } = "builtin:test";
-
-    /// <summary>N, simulated clients.</summary>
-    public int Clients { get; init; } = 20;
-
-    /// <summary>M, clients per round.</summary>
-    public int ClientsPerRound { get; init; } = 5;
-
-    /// <summary>R, rounds.</summary>
-    public int Rounds { get; init; } = 10;
-
-    /// <summary>Seed of every random choice, and of the shared initial adapter (A).</summary>
-    public ulong Seed { get; init; } = 42;
-
-    /// <summary>Partition scheme (docs/data.md).</summary>
-    public string Partition { get; init; } = "dirichlet:0.5";
+    public ComPeftSimulationOptions()
+    {
+        Clients = 20;
+        ClientsPerRound = 5;
+        Rounds = 10;
+    }
 
     /// <summary>τ, AdamW steps per client per round.</summary>
     public int LocalSteps { get; init; } = 20;
@@ -81,54 +64,13 @@ public sealed record ComPeftSimulationOptions
     /// <summary>Downlink re-compression density in [0, 1); 0 = dense merged Δ.</summary>
     public double DownlinkDensity { get; init; }
 
-    /// <summary>Evaluate the loss every E rounds (and after the last).</summary>
-    public int EvalEvery { get; init; } = 5;
-
-    /// <summary>Examples scored for the evaluation loss.</summary>
-    public int EvalExamples { get; init; } = 200;
-
-    /// <summary>Examples generated per task kind for Rouge-L / accuracy (base and final model only).</summary>
-    public int GenerationExamples { get; init; } = 48;
-
-    /// <summary>Longest training sequence in tokens.</summary>
-    public int MaxLength { get; init; } = 128;
-
-    /// <summary>
-    /// Client ids by index (shard i ↔ ClientIds[i]); null = client-00000, client-00001, …. A client's id keys its batch
-    /// stream (FederationCoordinator.ClientRoundSeed(Seed, round, id), what `federated serve --seed` sends as
-    /// step_seed) and the aggregation order (ordinal by id). Giving the ids a server assigned reproduces that networked run.
-    /// </summary>
-    public IReadOnlyList<string>? ClientIds { get; init; }
-
     /// <summary>The effective upload density (1 when uncompressed).</summary>
     public double UploadDensity => Uncompressed ? 1.0 : Density;
-
-    /// <summary>DP clip C; 0 = off (default). DP-SGD: each example's adapter gradient is clipped to L2 norm C (replaces --max-grad-norm).</summary>
-    public double DpClipNorm { get; init; }
-
-    /// <summary>DP noise multiplier σ: noise N(0, σ²C²) on the summed clipped gradient, then divided by B; 0 = clip only.</summary>
-    public double DpNoiseMultiplier { get; init; }
-
-    /// <summary>Secure-aggregation simulation: the server's view (the capture) is only the sample-weighted mean of each
-    /// round's updates, never one client's update. Training is unchanged; it needs --aggregate mean (TIES needs each update).</summary>
-    public bool SecureAggregation { get; init; }
-
-    /// <summary>Folder for the capture of what the server receives (run.json, updates.jsonl, versions/); null = none.</summary>
-    public string? CaptureDirectory { get; init; }
-
-    /// <summary>Records planted in client 0's shard (appended to the training set, after its other examples): the
-    /// membership-inference canaries. Null or empty = none.</summary>
-    public IReadOnlyList<Federated.Data.InstructionExample>? Canaries { get; init; }
 
     /// <summary>Checks ranges; throws ArgumentOutOfRangeException naming the option.</summary>
     public void Validate()
     {
-        if (ClientIds is not null && (ClientIds.Count != Clients || ClientIds.Distinct(StringComparer.Ordinal).Count() != Clients))
-            throw new ArgumentException($"ClientIds must hold {Clients} distinct ids (one per client).", nameof(ClientIds));
-        if (Clients < 1) throw new ArgumentOutOfRangeException(nameof(Clients), Clients, "--clients must be at least 1.");
-        if (ClientsPerRound < 1 || ClientsPerRound > Clients)
-            throw new ArgumentOutOfRangeException(nameof(ClientsPerRound), ClientsPerRound, $"--clients-per-round must be in [1, --clients = {Clients}].");
-        if (Rounds < 1) throw new ArgumentOutOfRangeException(nameof(Rounds), Rounds, "--rounds must be at least 1.");
+        ValidateShared();
         if (LocalSteps < 1) throw new ArgumentOutOfRangeException(nameof(LocalSteps), LocalSteps, "--local-steps must be at least 1.");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "--batch-size must be at least 1.");
         if (!(LearningRate > 0) || !float.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "--lr must be finite and > 0.");
@@ -141,11 +83,6 @@ public sealed record ComPeftSimulationOptions
             throw new ArgumentOutOfRangeException(nameof(ScaleFactor), a, "--scale-factor must be finite and > 0.");
         if (!(TiesLambda > 0) || !double.IsFinite(TiesLambda)) throw new ArgumentOutOfRangeException(nameof(TiesLambda), TiesLambda, "--ties-lambda must be finite and > 0.");
         if (!(DownlinkDensity >= 0 && DownlinkDensity < 1)) throw new ArgumentOutOfRangeException(nameof(DownlinkDensity), DownlinkDensity, "--downlink-density must be in [0, 1) (0 = dense).");
-        if (EvalEvery < 1) throw new ArgumentOutOfRangeException(nameof(EvalEvery), EvalEvery, "--eval-every must be at least 1.");
-        if (EvalExamples < 1) throw new ArgumentOutOfRangeException(nameof(EvalExamples), EvalExamples, "--eval-examples must be at least 1.");
-        if (GenerationExamples < 0) throw new ArgumentOutOfRangeException(nameof(GenerationExamples), GenerationExamples, "--generation-examples must be ≥ 0.");
-        if (MaxLength < 8) throw new ArgumentOutOfRangeException(nameof(MaxLength), MaxLength, "--max-length must be at least 8.");
-        Federated.Client.Privacy.DpNoise.Validate(DpClipNorm, DpNoiseMultiplier, "--dp-clip", "--dp-noise");
         if (SecureAggregation && Aggregation != ComPeftAggregation.Mean)
             throw new ArgumentException("--secure-aggregation needs --aggregate mean: a server behind secure aggregation sees only the sum, and TIES needs each update.", nameof(SecureAggregation));
     }

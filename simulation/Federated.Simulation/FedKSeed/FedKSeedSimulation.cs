@@ -4,11 +4,9 @@ using Federated.Core.Generation;
 using Federated.Core.IO;
 using Federated.Core.Models;
 using Federated.Core.Seeds;
-using Federated.Core.Tokenization;
 using Federated.Core.ZerothOrder;
 using Federated.Data;
 using Federated.Data.Evaluation;
-using Federated.Data.Partitioning;
 using Federated.Data.Training;
 using Federated.Data.WordNet;
 using Federated.Aggregation.FedKSeed;
@@ -52,18 +50,9 @@ public sealed class FedKSeedSimulation : ISimulation, IDisposable
     {
         options.Validate();
         _options = options;
-        _model = CausalLm.Load(options.ModelDirectory);
+        var setup = SimulationSetup.Load(options);
+        (_model, _encoder, _train, _shards, _eval) = (setup.Model, setup.Encoder, setup.Train, setup.Shards, setup.Eval);
         _model.KeepActivationsForBackward = false; // zeroth-order: inference memory only
-        var tokenizer = HfTokenizer.Load(options.ModelDirectory);
-        _encoder = new ExampleEncoder(tokenizer, Math.Min(options.MaxLength, _model.Config.MaxPositions));
-        var train = BuiltinDataset.LoadByName(options.Data, DataSplit.Train).Records;
-        _eval = BuiltinDataset.LoadByName(options.EvalData, DataSplit.Validation).Records;
-        var partition = PartitionScheme.Parse(options.Partition).Apply(train.Select(r => r.Category).ToArray(), options.Clients, (int)options.Seed);
-        var canaries = options.Canaries ?? [];
-        _shards = ClientPopulation.PlantCanaries(partition.Clients, train.Count, canaries.Count);
-        if (_shards.Any(s => s.Length == 0))
-            throw new ArgumentException($"Partition '{options.Partition}' left a client with no examples; use fewer --clients or another scheme.");
-        _train = _encoder.EncodeAll(canaries.Count == 0 ? train : [.. train, .. canaries]);
         _trainable = TrainableSet.Create(_model.Parameters, options.Trainable);
         _global = _model.Weights.ToArray();
         _clientVersion = new long[options.Clients];
@@ -76,7 +65,7 @@ public sealed class FedKSeedSimulation : ISimulation, IDisposable
         _trainer = new FedKSeedTrainer(_model, _trainable, _seedPool,
             new FedKSeedTrainerOptions { DpClipNorm = options.DpClipNorm, DpNoiseMultiplier = options.DpNoiseMultiplier });
         if (options.CaptureDirectory is { } captureDir)
-            _capture = new CaptureWriter(captureDir, Manifest(train.Count), canaries, (_, version) => RoundIncrement(version), RoundIncrement);
+            _capture = new CaptureWriter(captureDir, Manifest(setup.TrainRecordCount), setup.Canaries, (_, version) => RoundIncrement(version), RoundIncrement);
     }
 
     /// <summary>run.json of this run.</summary>
@@ -159,15 +148,15 @@ public sealed class FedKSeedSimulation : ISimulation, IDisposable
             var clientClock = Stopwatch.StartNew();
             RestoreGlobal();
             var shard = new ShardView(_train, _shards[client]);
-            var local = _trainer.Train(plan, shard, FederationCoordinator.ClientRoundSeed(_options.Seed, round, ClientId(client)));
+            var local = _trainer.Train(plan, shard, FederationCoordinator.ClientRoundSeed(_options.Seed, round, _options.ClientId(client)));
             dropped += local.DroppedSteps;
             lossSum += local.MeanLoss;
             var payload = new SeedScalars();
             foreach (var step in local.Steps) { payload.SeedIndices.Add((uint)step.SeedIndex); payload.Scalars.Add(step.Value); }
             clientSeconds += clientClock.Elapsed.TotalSeconds;
-            var update = new ClientUpdate { FormatVersion = 1, ClientId = ClientId(client), RoundId = (ulong)round, ModelVersion = (ulong)version, SampleCount = (ulong)shard.Count, SeedScalars = payload };
+            var update = new ClientUpdate { FormatVersion = 1, ClientId = _options.ClientId(client), RoundId = (ulong)round, ModelVersion = (ulong)version, SampleCount = (ulong)shard.Count, SeedScalars = payload };
             bytesUp += update.CalculateSize();
-            serverRound.Push(ClientId(client), (ulong)shard.Count, payload.ToByteArray(),
+            serverRound.Push(_options.ClientId(client), (ulong)shard.Count, payload.ToByteArray(),
                 new ClientSecret(local.Steps.Length, local.SamplingRate, [.. local.ExampleIndices.Select(j => _shards[client][j])]));
             clientProgress?.Invoke(i + 1, selected.Length);
         }
@@ -229,8 +218,4 @@ public sealed class FedKSeedSimulation : ISimulation, IDisposable
     private void RestoreGlobal() => _global.CopyTo(_model.Weights);
 
 
-    /// <summary>Client <paramref name="client"/>'s id: the given <see cref="FedKSeedSimulationOptions.ClientIds"/> entry, else
-    /// client-00000, client-00001, …. It keys the client's step seed (the server's rule: step_seed =
-    /// FederationCoordinator.ClientRoundSeed(seed, round, id)) and the aggregation order (ordinal by id, as the store lists updates).</summary>
-    private string ClientId(int client) => _options.ClientIds is { } ids ? ids[client] : ClientPopulation.DefaultId(client);
 }
