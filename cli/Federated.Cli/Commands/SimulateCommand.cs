@@ -180,10 +180,11 @@ internal static class SimulateCommand
         var artifacts = simulation.SaveArtifacts(outDir);
         double bytesUp = trained.Average(m => m.BytesUpPerClient);
         long? fp32 = simulation.Fp32UpdateBytes;
+        using var process = Process.GetCurrentProcess();
         var summary = new SimulationSummary(shape.Method, shape.Rounds, shape.Clients, shape.ClientsPerRound, baseQuality!, finalQuality,
             bytesUp, trained.Average(m => m.BytesDownPerClient), clock.Elapsed.TotalSeconds, outDir,
             fp32, fp32 is long f && bytesUp > 0 ? f / bytesUp : null, artifacts,
-            trained.Average(m => m.ClientSeconds), Process.GetCurrentProcess().PeakWorkingSet64 / 1e6);
+            trained.Average(m => m.ClientSeconds), process.PeakWorkingSet64 / 1e6);
         File.WriteAllText(Path.Combine(outDir, "summary.json"), Serialize(summary));
         var (png, _) = MetricsPlot.Write(metrics, $"{shape.Method} · {shape.Clients} clients · {shape.Partition}", Path.Combine(outDir, "loss"));
         if (json) JsonOutput.Write(summary);
