@@ -38,6 +38,17 @@ public static class Generator
     /// <exception cref="ArgumentException">The prompt is empty or longer than the model's context length.</exception>
     public static int[] Generate(CausalLm model, ReadOnlySpan<int> prompt, GenerationOptions options)
     {
+        KvCache? cache = null;
+        return Generate(model, prompt, options, ref cache);
+    }
+
+    /// <summary>
+    /// Like <see cref="Generate(CausalLm, ReadOnlySpan{int}, GenerationOptions)"/>, reusing <paramref name="cache"/>
+    /// when it is large enough (else replacing it with a larger one): many generations in a row then allocate
+    /// one cache, not one each.
+    /// </summary>
+    public static int[] Generate(CausalLm model, ReadOnlySpan<int> prompt, GenerationOptions options, ref KvCache? cache)
+    {
         options.Validate();
         int context = model.Config.MaxPositions;
         if (prompt.IsEmpty) throw new ArgumentException("The prompt has no tokens.", nameof(prompt));
@@ -47,7 +58,9 @@ public static class Generator
         var output = new List<int>(total);
         foreach (var id in prompt) output.Add(id);
         if (total == prompt.Length) return [.. output];
-        var cache = new KvCache(model.Config, total);
+        if (cache is null || cache.Capacity < total)
+            cache = new KvCache(model.Config, Math.Min(context, Math.Max(total, (cache?.Capacity ?? 0) * 3 / 2)));
+        cache.Reset();
         var logits = new float[model.Config.VocabSize];
         var rng = new SplitMix64(options.Seed);
         model.ForwardCached(prompt, cache, logits);

@@ -119,7 +119,9 @@ public sealed partial class CausalLm
         s.NormScratch = Take(2L * d);
         s.LoraScratch = Take((long)nb * _maxLoraRank);
         s.CeScratch = Take(c.VocabSize);
-        if (_acts.Length < cursor) _acts = new float[cursor];
+        // Grow by at least half: batch-1 steps see ever longer sequences, and growing to each new length exactly
+        // leaves one dead arena per length for the GC (large-object heap, only reclaimed by a full collection).
+        if (_acts.Length < cursor) _acts = new float[Math.Min(Array.MaxLength, Math.Max(cursor, _acts.Length + _acts.Length / 2))];
         if (_ids.Length < n) { _ids = new int[n]; _targets = new int[n]; }
         _layoutBatch = batchSize;
         _layoutSeq = seqLen;

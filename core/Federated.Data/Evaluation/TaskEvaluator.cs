@@ -74,10 +74,11 @@ public static class TaskEvaluator
         var samples = new List<EvaluationSample>();
         var stop = encoder.Tokenizer.EosIds.ToArray();
         var generationOptions = new GenerationOptions { MaxNewTokens = options.MaxNewTokens, StopTokenIds = stop };
+        KvCache? cache = null;
         foreach (var example in generation)
         {
             var prompt = encoder.EncodePrompt(example);
-            var ids = Generator.Generate(model, prompt, generationOptions);
+            var ids = Generator.Generate(model, prompt, generationOptions, ref cache);
             var generated = ids.AsSpan(prompt.Length);
             if (generated.Length > 0 && stop.Contains(generated[^1])) generated = generated[..^1];
             string text = encoder.Tokenizer.Decode(generated, skipSpecialTokens: true).Trim();

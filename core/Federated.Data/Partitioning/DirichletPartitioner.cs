@@ -50,49 +50,75 @@ public sealed class DirichletPartitioner : Partitioner
         int minSize = MinSize ?? Math.Clamp(total / (2 * clientCount), 1, DefaultMinSize);
         if ((long)minSize * clientCount > total)
             throw new ArgumentException($"Minimum size {minSize} × {clientCount} clients exceeds the {total} records.");
-        var groups = Partitioner.ByCategory(categories);
+        var groups = Partitioner.ByCategory(categories).Values.Select(static g => g.ToArray()).ToArray();
         double capacity = (double)total / clientCount;
         var alpha = Enumerable.Repeat(Alpha, clientCount).ToArray();
         var proportions = new double[clientCount];
+        // One attempt deals every record once: dealt[i] is the i-th record dealt (categories in order, each shuffled)
+        // and owner[i] the client it went to. Reused across attempts, so a retry allocates nothing but the draw.
+        var dealt = new int[total];
+        var owner = new int[total];
+        var counts = new int[clientCount];
         for (int attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            var clients = Enumerable.Range(0, clientCount).Select(_ => new List<int>()).ToArray();
-            foreach (var records in groups.Values)
+            Array.Clear(counts);
+            int offset = 0;
+            foreach (var records in groups)
             {
-                var shuffled = records.ToArray();
+                var shuffled = dealt.AsSpan(offset, records.Length);
+                records.CopyTo(shuffled);
                 Shuffle(shuffled, random);
                 Draw(alpha, random, proportions);
                 double sum = 0;
                 for (int c = 0; c < clientCount; c++)
                 {
-                    if (clients[c].Count >= capacity) proportions[c] = 0;
+                    if (counts[c] >= capacity) proportions[c] = 0;
                     sum += proportions[c];
                 }
                 if (!(sum > 0)) // every client with mass is full: fall back to the clients below capacity
-                    for (int c = 0; c < clientCount; c++) sum += proportions[c] = clients[c].Count < capacity ? 1 : 0;
+                    for (int c = 0; c < clientCount; c++) sum += proportions[c] = counts[c] < capacity ? 1 : 0;
                 double cumulative = 0;
                 int start = 0;
                 for (int c = 0; c < clientCount; c++)
                 {
                     cumulative += proportions[c] / sum;
                     int end = c == clientCount - 1 ? shuffled.Length : Math.Min(shuffled.Length, (int)(cumulative * shuffled.Length));
-                    for (int i = start; i < end; i++) clients[c].Add(shuffled[i]);
+                    if (end > start)
+                    {
+                        owner.AsSpan(offset + start, end - start).Fill(c);
+                        counts[c] += end - start;
+                    }
                     start = Math.Max(start, end);
                 }
+                offset += records.Length;
             }
-            if (clients.Min(c => c.Count) >= minSize) return clients.Select(c => c.ToArray()).ToArray();
+            if (counts.Min() >= minSize) return Gather(dealt, owner, counts);
         }
         throw new ArgumentException($"Dirichlet α={Alpha} could not give every one of {clientCount} clients at least {minSize} records " +
                                     $"in {MaxAttempts} draws; raise α, lower the client count or set dirichlet:{Alpha},min=N.");
     }
 
-    /// <summary>One Dir(α) draw via MathNet; if every Gamma draw underflows to 0 (tiny α), all mass goes to one uniform pick.</summary>
+    /// <summary>Each client's records in the order they were dealt to it.</summary>
+    private static int[][] Gather(int[] dealt, int[] owner, int[] counts)
+    {
+        var clients = counts.Select(static n => new int[n]).ToArray();
+        var filled = new int[counts.Length];
+        for (int i = 0; i < dealt.Length; i++) clients[owner[i]][filled[owner[i]]++] = dealt[i];
+        return clients;
+    }
+
+    /// <summary>
+    /// One Dir(α) draw into <paramref name="destination"/>: Gamma(αᵢ, 1) draws normalised by their sum, exactly what
+    /// MathNet's Dirichlet.Sample computes (same draws, same order) without its per-draw array. If every Gamma draw
+    /// underflows to 0 (tiny α), all mass goes to one uniform pick.
+    /// </summary>
     private static void Draw(double[] alpha, Random random, double[] destination)
     {
-        var p = Dirichlet.Sample(random, alpha);
+        double sum = 0;
+        for (int c = 0; c < alpha.Length; c++) sum += destination[c] = Gamma.Sample(random, alpha[c], 1.0);
         bool finite = true;
-        for (int c = 0; c < p.Length; c++) finite &= double.IsFinite(p[c]);
-        if (finite) { p.CopyTo(destination, 0); return; }
+        for (int c = 0; c < destination.Length; c++) finite &= double.IsFinite(destination[c] /= sum);
+        if (finite) return;
         Array.Clear(destination);
         destination[random.Next(destination.Length)] = 1;
     }

@@ -25,7 +25,7 @@ public abstract class Partitioner
     }
 
     /// <summary>Fisher–Yates shuffle in place: for i = n-1..1 swap a[i] with a[Next(i+1)].</summary>
-    internal static void Shuffle(int[] items, Random random)
+    internal static void Shuffle(Span<int> items, Random random)
     {
         for (int i = items.Length - 1; i > 0; i--)
         {
