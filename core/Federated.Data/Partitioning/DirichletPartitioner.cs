@@ -112,7 +112,7 @@ public sealed class DirichletPartitioner : Partitioner
     /// MathNet's Dirichlet.Sample computes (same draws, same order) without its per-draw array. If every Gamma draw
     /// underflows to 0 (tiny α), all mass goes to one uniform pick.
     /// </summary>
-    private static void Draw(double[] alpha, Random random, double[] destination)
+    internal static void Draw(double[] alpha, Random random, double[] destination)
     {
         double sum = 0;
         for (int c = 0; c < alpha.Length; c++) sum += destination[c] = Gamma.Sample(random, alpha[c], 1.0);

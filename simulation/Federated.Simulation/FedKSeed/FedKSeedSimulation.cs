@@ -24,7 +24,8 @@ namespace Federated.Simulation.FedKSeed;
 /// FedKSeed with N clients in one process, wired through the real pieces: the server's <see cref="FedKSeedStrategy"/>
 /// (validation, aggregation of H, ΔH since a version) and the client's <see cref="FedKSeedTrainer"/>, exchanging the
 /// real protobuf messages (their serialized sizes are the bytes reported).
-/// Memory: one working model + one float32 copy of the global weights; a simulated client is its example indices and
+/// Memory: one working model; the global weights clients start from are held in a scratch file (<see cref="HeldWeights"/>,
+/// OS page cache, not process memory); a simulated client is its example indices and
 /// its last synced version, never a model, so 1,000 clients cost what one does.
 /// Determinism: every random choice is an owned SplitMix64 stream of (run seed, round, client), and the engine and the
 /// seed protocol are thread-count invariant, so metrics.jsonl is identical across runs and --threads values.
@@ -38,7 +39,7 @@ public sealed class FedKSeedSimulation : ISimulation, IDisposable
     private readonly IReadOnlyList<int[]> _shards;
     private readonly IReadOnlyList<InstructionExample> _eval;
     private readonly TrainableSet _trainable;
-    private readonly float[] _global;
+    private readonly HeldWeights _global;
     private readonly long[] _clientVersion;
     private readonly FedKSeedStrategy _strategy;
     private readonly FedKSeedTrainer _trainer;
@@ -54,7 +55,8 @@ public sealed class FedKSeedSimulation : ISimulation, IDisposable
         (_model, _encoder, _train, _shards, _eval) = (setup.Model, setup.Encoder, setup.Train, setup.Shards, setup.Eval);
         _model.KeepActivationsForBackward = false; // zeroth-order: inference memory only
         _trainable = TrainableSet.Create(_model.Parameters, options.Trainable);
-        _global = _model.Weights.ToArray();
+        // The global weights between clients live in a scratch file, so the process holds one model however many clients.
+        _global = HeldWeights.InScratchFile(_model.Weights, Path.GetTempPath());
         _clientVersion = new long[options.Clients];
         _strategy = new FedKSeedStrategy(new FedKSeedStrategyOptions
         {
@@ -93,7 +95,11 @@ public sealed class FedKSeedSimulation : ISimulation, IDisposable
     }
 
     /// <summary>Closes the capture files.</summary>
-    public void Dispose() => _capture?.Dispose();
+    public void Dispose()
+    {
+        _capture?.Dispose();
+        _global.Dispose();
+    }
 
     /// <summary>Parameters the run trains (elements).</summary>
     public long TrainableElements => _trainable.ElementCount;
@@ -165,7 +171,7 @@ public sealed class FedKSeedSimulation : ISimulation, IDisposable
         var replayClock = Stopwatch.StartNew();
         RestoreGlobal();
         ApplyDelta(_strategy.GetModelDelta(version), parameters.LearningRate);
-        _model.Weights.CopyTo(_global);
+        _global.Store(_model.Weights);
         double replaySeconds = replayClock.Elapsed.TotalSeconds;
 
         double? evalLoss = null;
