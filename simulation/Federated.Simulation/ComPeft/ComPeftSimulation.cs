@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using Federated.Client.ComPeft;
 using Federated.Core.Generation;
@@ -10,7 +9,6 @@ using Federated.Data.Training;
 using Federated.Compression.Dense;
 using Federated.Privacy.Capture;
 using Federated.Protocol.V1;
-using Federated.Server.Coordination;
 using Federated.Server.Domain;
 using Federated.Server.Strategies;
 using Federated.Simulation.Capture;
@@ -27,7 +25,7 @@ namespace Federated.Simulation.ComPeft;
 /// trained, with error feedback). Determinism: every random choice is an owned SplitMix64 stream of (seed, round,
 /// client), and the engine is thread-count invariant, so metrics.jsonl is identical across runs and --threads.
 /// </summary>
-public sealed class ComPeftSimulation : ISimulation, IDisposable
+public sealed class ComPeftSimulation : ISimulation, ISimulatedMethod<ComPeftRoundParameters>, IDisposable
 {
     private readonly ComPeftSimulationOptions _options;
     private readonly CausalLm _model;
@@ -41,10 +39,10 @@ public sealed class ComPeftSimulation : ISimulation, IDisposable
     private readonly LoraTrainer _trainer;
     private readonly ComPeftCompressionOptions _compression;
     private readonly ComPeftStrategy _strategy;
-    private readonly long[] _clientVersion;
     private readonly Dictionary<int, float[]> _residuals = [];
     private readonly TensorExtent[] _extents;
     private readonly CaptureWriter? _capture;
+    private readonly SimulatedRounds<ComPeftRoundParameters> _rounds;
 
     /// <summary>Loads the model, data and partition and creates the shared initial adapter; nothing is trained yet.</summary>
     public ComPeftSimulation(ComPeftSimulationOptions options)
@@ -87,9 +85,9 @@ public sealed class ComPeftSimulation : ISimulation, IDisposable
             ErrorFeedback = options.ErrorFeedback, Aggregation = options.Aggregation,
             Ties = new Aggregation.Merging.TiesOptions { Lambda = options.TiesLambda }, DownlinkDensity = (float)options.DownlinkDensity,
         });
-        _clientVersion = new long[options.Clients];
         if (options.CaptureDirectory is { } captureDir)
             _capture = new CaptureWriter(captureDir, Manifest(setup.TrainRecordCount), setup.Canaries, SecureSum, static version => version);
+        _rounds = new(options, _strategy, _train, _shards, _model.Weights.Length, _capture, this);
     }
 
     /// <summary>run.json of this run.</summary>
@@ -156,52 +154,27 @@ public sealed class ComPeftSimulation : ISimulation, IDisposable
     }
 
     /// <inheritdoc />
-    public RoundMetrics RunRound(long round, Action<int, int>? clientProgress = null)
+    public RoundMetrics RunRound(long round, Action<int, int>? clientProgress = null) => _rounds.Run(round, clientProgress);
+
+    /// <summary>One client's round: the working adapter reset to the global one, τ AdamW steps on its shard; its update
+    /// is the adapter change, ternary-compressed (with its error-feedback residual) or dense.</summary>
+    ClientWork ISimulatedMethod<ComPeftRoundParameters>.TrainClient(long round, ComPeftRoundParameters parameters, int client,
+        ShardView shard, ulong streamSeed)
     {
-        var clock = Stopwatch.StartNew();
-        long version = _strategy.LatestVersion;
-        var parameters = (ComPeftRoundParameters)_strategy.ConfigureRound(round, version);
-        var selected = ClientPopulation.Select(_options.Seed, round, _options.Clients, _options.ClientsPerRound);
-        var serverRound = new InProcessRound(_strategy, parameters, round, version, _capture);
-        long bytesUp = 0, bytesDown = 0;
-        double clientSeconds = 0;
-        double lossSum = 0;
-        for (int i = 0; i < selected.Length; i++)
-        {
-            int client = selected[i];
-            bytesDown += DownlinkBytes(round, parameters, _clientVersion[client]);
-            _clientVersion[client] = version;
-            var clientClock = Stopwatch.StartNew();
-            _global.Weights.CopyTo(_work.Weights);
-            var shard = new ShardView(_train, _shards[client]);
-            var local = _trainer.Train(_work, _layout, shard, ClientStreamSeed(client, round), round);
-            lossSum += local.MeanLoss;
-            var residual = _options.ErrorFeedback && !_compression.IsDense ? Residual(client) : [];
-            byte[] payload = ComPeftUpdateEncoder.Encode(local.Delta, _compression, residual);
-            clientSeconds += clientClock.Elapsed.TotalSeconds;
-            var update = new ClientUpdate
-            {
-                FormatVersion = 1, ClientId = _options.ClientId(client), RoundId = (ulong)round, ModelVersion = (ulong)version,
-                SampleCount = (ulong)shard.Count, Compressed = new CompressedUpdate { Payload = ByteString.CopyFrom(payload) },
-            };
-            bytesUp += update.CalculateSize();
-            serverRound.Push(_options.ClientId(client), (ulong)shard.Count, payload,
-                new ClientSecret(local.Steps, local.SamplingRate, [.. local.ExampleIndices.Select(j => _shards[client][j])]));
-            clientProgress?.Invoke(i + 1, selected.Length);
-        }
-        serverRound.Commit();
+        _global.Weights.CopyTo(_work.Weights);
+        var local = _trainer.Train(_work, _layout, shard, streamSeed, round);
+        var residual = _options.ErrorFeedback && !_compression.IsDense ? Residual(client) : [];
+        byte[] payload = ComPeftUpdateEncoder.Encode(local.Delta, _compression, residual);
+        var update = new ClientUpdate { Compressed = new CompressedUpdate { Payload = ByteString.CopyFrom(payload) } };
+        return new ClientWork(payload, update, local.MeanLoss, 0, local.Steps, local.SamplingRate, local.ExampleIndices);
+    }
 
-        var applyClock = Stopwatch.StartNew();
+    /// <summary>The new version into the global adapter: adds its change (the merged Δ) to the weights.</summary>
+    void ISimulatedMethod<ComPeftRoundParameters>.ApplyVersion(long baseVersion, ComPeftRoundParameters parameters)
+    {
         var change = new float[_layout.ElementCount];
-        ComPeftStrategy.AccumulateVersion(_strategy.GetModelDelta(version).Payload, change);
+        ComPeftStrategy.AccumulateVersion(_strategy.GetModelDelta(baseVersion).Payload, change);
         _layout.AddTo(_global, change);
-        double applySeconds = applyClock.Elapsed.TotalSeconds;
-
-        double? evalLoss = null;
-        if (round % _options.EvalEvery == 0 || round == _options.Rounds) evalLoss = Evaluate(generate: false).EvalLoss;
-        return new RoundMetrics(round, selected.Length, lossSum / selected.Length, evalLoss, null, null,
-            (double)bytesUp / selected.Length, (double)bytesDown / selected.Length, 0, clock.Elapsed.TotalSeconds, applySeconds,
-            clientSeconds / selected.Length);
     }
 
     /// <summary>Saves the global adapter as a PEFT adapter in outDir/adapter (loadable by `federated generate --adapter`).</summary>
@@ -212,19 +185,9 @@ public sealed class ComPeftSimulation : ISimulation, IDisposable
         return [dir];
     }
 
-    /// <summary>
-    /// Serialized size of what a client downloads for a round (as FedKSeed's simulator counts it): its RoundTask
-    /// (ComPEFT hyper-parameters) and one ModelChunk carrying the adapter change since its version (sha256 and layout
-    /// included; a deployment splits large payloads into model_chunk_bytes pieces), each with the base-model
-    /// fingerprint (three SHA-256). An up-to-date client downloads only the task.
-    /// </summary>
-    private long DownlinkBytes(long round, ComPeftRoundParameters p, long sinceVersion)
+    /// <summary>The RoundTask's ComPEFT part: its hyper-parameters.</summary>
+    void ISimulatedMethod<ComPeftRoundParameters>.DescribeTask(RoundTask task, ComPeftRoundParameters p)
     {
-        var fingerprint = new BaseModelFingerprint
-        {
-            Sha256 = ByteString.CopyFrom(new byte[32]), ConfigSha256 = ByteString.CopyFrom(new byte[32]),
-            WeightsSha256 = ByteString.CopyFrom(new byte[32]), ParameterCount = (ulong)_model.Weights.Length,
-        };
         var hyper = new ComPeftParameters
         {
             Rank = (uint)p.Rank, Alpha = p.Alpha, Density = p.Density, ScaleFactor = p.ScaleFactor, LearningRate = p.LearningRate,
@@ -232,22 +195,23 @@ public sealed class ComPeftSimulation : ISimulation, IDisposable
             LeastSquaresScale = p.LeastSquaresScale, ErrorFeedback = p.ErrorFeedback,
         };
         hyper.TargetModules.Add(p.TargetModules);
-        var task = new RoundTask
-        {
-            FormatVersion = 1, Availability = TaskAvailability.Assigned, RoundId = (ulong)round, Method = TrainingMethod.Compeft,
-            Compeft = hyper, ModelVersion = (ulong)_strategy.LatestVersion, BaseModel = fingerprint,
-            Deadline = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UnixEpoch.AddYears(60)),
-        };
+        (task.Method, task.Compeft) = (TrainingMethod.Compeft, hyper);
+    }
+
+    /// <summary>One ModelChunk carrying the adapter change since <paramref name="sinceVersion"/> (sha256 and layout
+    /// included; a deployment splits large payloads into model_chunk_bytes pieces); none for an up-to-date client.</summary>
+    ModelChunk? ISimulatedMethod<ComPeftRoundParameters>.SyncChunk(long sinceVersion)
+    {
         var payload = _strategy.GetModelDelta(sinceVersion).Payload;
-        if (payload.Length == 0) return task.CalculateSize();
+        if (payload.Length == 0) return null;
         var chunk = new ModelChunk
         {
-            FormatVersion = 1, ModelVersion = (ulong)_strategy.LatestVersion, Kind = ModelPayloadKind.CompressedAdapter,
+            ModelVersion = (ulong)_strategy.LatestVersion, Kind = ModelPayloadKind.CompressedAdapter,
             TotalBytes = (ulong)payload.Length, Sha256 = ByteString.CopyFrom(SHA256.HashData(payload)), Offset = 0,
-            Data = ByteString.CopyFrom(payload), Last = true, BaseModel = fingerprint,
+            Data = ByteString.CopyFrom(payload),
         };
         chunk.Layout.Add(_extents);
-        return task.CalculateSize() + chunk.CalculateSize();
+        return chunk;
     }
 
     private float[] Residual(int client)
@@ -257,10 +221,6 @@ public sealed class ComPeftSimulation : ISimulation, IDisposable
         return residual;
     }
 
-
-    /// <summary>Client <paramref name="client"/>'s batch stream seed in a round: the server's step_seed rule,
-    /// FederationCoordinator.ClientRoundSeed(seed, round, id), so a networked run with these ids trains identically.</summary>
-    internal ulong ClientStreamSeed(int client, long round) => FederationCoordinator.ClientRoundSeed(_options.Seed, round, _options.ClientId(client));
-
-
+    /// <summary>Client <paramref name="client"/>'s batch stream seed in a round (<see cref="SimulatedRounds{TParameters}.StreamSeed"/>).</summary>
+    internal ulong ClientStreamSeed(int client, long round) => SimulatedRounds<ComPeftRoundParameters>.StreamSeed(_options, round, client);
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Federated.Client.FedKSeed;
 using Federated.Core.Generation;
 using Federated.Core.IO;
@@ -12,7 +11,6 @@ using Federated.Data.WordNet;
 using Federated.Aggregation.FedKSeed;
 using Federated.Privacy.Capture;
 using Federated.Protocol.V1;
-using Federated.Server.Coordination;
 using Federated.Server.Domain;
 using Federated.Server.Strategies;
 using Federated.Simulation.Capture;
@@ -30,7 +28,7 @@ namespace Federated.Simulation.FedKSeed;
 /// Determinism: every random choice is an owned SplitMix64 stream of (run seed, round, client), and the engine and the
 /// seed protocol are thread-count invariant, so metrics.jsonl is identical across runs and --threads values.
 /// </summary>
-public sealed class FedKSeedSimulation : ISimulation, IDisposable
+public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedRoundParameters>, IDisposable
 {
     private readonly FedKSeedSimulationOptions _options;
     private readonly CausalLm _model;
@@ -40,11 +38,12 @@ public sealed class FedKSeedSimulation : ISimulation, IDisposable
     private readonly IReadOnlyList<InstructionExample> _eval;
     private readonly TrainableSet _trainable;
     private readonly HeldWeights _global;
-    private readonly long[] _clientVersion;
     private readonly FedKSeedStrategy _strategy;
     private readonly FedKSeedTrainer _trainer;
     private readonly ulong[] _seedPool;
     private readonly CaptureWriter? _capture;
+    private readonly SimulatedRounds<FedKSeedRoundParameters> _rounds;
+    private FedKSeedRoundPlan? _plan;
 
     /// <summary>Loads the model, data and partition; nothing is trained yet.</summary>
     public FedKSeedSimulation(FedKSeedSimulationOptions options)
@@ -57,7 +56,6 @@ public sealed class FedKSeedSimulation : ISimulation, IDisposable
         _trainable = TrainableSet.Create(_model.Parameters, options.Trainable);
         // The global weights between clients live in a scratch file, so the process holds one model however many clients.
         _global = HeldWeights.InScratchFile(_model.Weights, Path.GetTempPath());
-        _clientVersion = new long[options.Clients];
         _strategy = new FedKSeedStrategy(new FedKSeedStrategyOptions
         {
             SeedCount = options.Seeds, SeedPoolMasterSeed = options.Seed, LocalSteps = options.LocalSteps,
@@ -68,6 +66,7 @@ public sealed class FedKSeedSimulation : ISimulation, IDisposable
             new FedKSeedTrainerOptions { DpClipNorm = options.DpClipNorm, DpNoiseMultiplier = options.DpNoiseMultiplier });
         if (options.CaptureDirectory is { } captureDir)
             _capture = new CaptureWriter(captureDir, Manifest(setup.TrainRecordCount), setup.Canaries, (_, version) => RoundIncrement(version), RoundIncrement);
+        _rounds = new(options, _strategy, _train, _shards, _model.Weights.Length, _capture, this);
     }
 
     /// <summary>run.json of this run.</summary>
@@ -133,52 +132,30 @@ public sealed class FedKSeedSimulation : ISimulation, IDisposable
     }
 
     /// <summary>Runs round <paramref name="round"/> (rounds must be run in order 1, 2, …).</summary>
-    public RoundMetrics RunRound(long round, Action<int, int>? clientProgress = null)
+    public RoundMetrics RunRound(long round, Action<int, int>? clientProgress = null) => _rounds.Run(round, clientProgress);
+
+    /// <summary>One client's round: from the global weights, τ zeroth-order steps on its shard; its update is the
+    /// (seed index, scalar) pairs as a SeedScalars message.</summary>
+    ClientWork ISimulatedMethod<FedKSeedRoundParameters>.TrainClient(long round, FedKSeedRoundParameters parameters, int client,
+        ShardView shard, ulong streamSeed)
     {
-        var clock = Stopwatch.StartNew();
-        long version = _strategy.LatestVersion;
-        var parameters = (FedKSeedRoundParameters)_strategy.ConfigureRound(round, version);
-        var plan = new FedKSeedRoundPlan(round, parameters.LocalSteps, parameters.Epsilon, parameters.LearningRate,
-            [.. parameters.SeedProbabilities.Select(p => (double)p)]);
-        var selected = ClientPopulation.Select(_options.Seed, round, _options.Clients, _options.ClientsPerRound);
-        var serverRound = new InProcessRound(_strategy, parameters, round, version, _capture);
-        long bytesUp = 0, bytesDown = 0;
-        double clientSeconds = 0;
-        int dropped = 0;
-        double lossSum = 0;
-        for (int i = 0; i < selected.Length; i++)
-        {
-            int client = selected[i];
-            bytesDown += DownlinkBytes(round, parameters, _clientVersion[client]);
-            _clientVersion[client] = version;
-            var clientClock = Stopwatch.StartNew();
-            RestoreGlobal();
-            var shard = new ShardView(_train, _shards[client]);
-            var local = _trainer.Train(plan, shard, FederationCoordinator.ClientRoundSeed(_options.Seed, round, _options.ClientId(client)));
-            dropped += local.DroppedSteps;
-            lossSum += local.MeanLoss;
-            var payload = new SeedScalars();
-            foreach (var step in local.Steps) { payload.SeedIndices.Add((uint)step.SeedIndex); payload.Scalars.Add(step.Value); }
-            clientSeconds += clientClock.Elapsed.TotalSeconds;
-            var update = new ClientUpdate { FormatVersion = 1, ClientId = _options.ClientId(client), RoundId = (ulong)round, ModelVersion = (ulong)version, SampleCount = (ulong)shard.Count, SeedScalars = payload };
-            bytesUp += update.CalculateSize();
-            serverRound.Push(_options.ClientId(client), (ulong)shard.Count, payload.ToByteArray(),
-                new ClientSecret(local.Steps.Length, local.SamplingRate, [.. local.ExampleIndices.Select(j => _shards[client][j])]));
-            clientProgress?.Invoke(i + 1, selected.Length);
-        }
-        serverRound.Commit();
-
-        var replayClock = Stopwatch.StartNew();
+        if (_plan?.Round != round)
+            _plan = new FedKSeedRoundPlan(round, parameters.LocalSteps, parameters.Epsilon, parameters.LearningRate,
+                [.. parameters.SeedProbabilities.Select(p => (double)p)]);
         RestoreGlobal();
-        ApplyDelta(_strategy.GetModelDelta(version), parameters.LearningRate);
-        _global.Store(_model.Weights);
-        double replaySeconds = replayClock.Elapsed.TotalSeconds;
+        var local = _trainer.Train(_plan, shard, streamSeed);
+        var payload = new SeedScalars();
+        foreach (var step in local.Steps) { payload.SeedIndices.Add((uint)step.SeedIndex); payload.Scalars.Add(step.Value); }
+        return new ClientWork(payload.ToByteArray(), new ClientUpdate { SeedScalars = payload }, local.MeanLoss, local.DroppedSteps,
+            local.Steps.Length, local.SamplingRate, local.ExampleIndices);
+    }
 
-        double? evalLoss = null;
-        if (round % _options.EvalEvery == 0 || round == _options.Rounds) evalLoss = Evaluate(generate: false).EvalLoss;
-        return new RoundMetrics(round, selected.Length, lossSum / selected.Length, evalLoss, null, null,
-            (double)bytesUp / selected.Length, (double)bytesDown / selected.Length, dropped, clock.Elapsed.TotalSeconds, replaySeconds,
-            clientSeconds / selected.Length);
+    /// <summary>The new version into the global weights: replays its ΔH from the restored global state.</summary>
+    void ISimulatedMethod<FedKSeedRoundParameters>.ApplyVersion(long baseVersion, FedKSeedRoundParameters parameters)
+    {
+        RestoreGlobal();
+        ApplyDelta(_strategy.GetModelDelta(baseVersion), parameters.LearningRate);
+        _global.Store(_model.Weights);
     }
 
     /// <summary>Replays a ΔH download into the working model: w ← w − η·ΔH[s]·z(s), ascending seed index.</summary>
@@ -189,39 +166,28 @@ public sealed class FedKSeedSimulation : ISimulation, IDisposable
         SeedPerturbation.Replay(_model, _trainable, _seedPool, deltas, learningRate);
     }
 
-    /// <summary>
-    /// Serialized size of what a client downloads for a round: its RoundTask (hyper-parameters, Pro probabilities when
-    /// used) and the ModelChunk carrying ΔH since its version, each with the base-model fingerprint (three SHA-256).
-    /// </summary>
-    private long DownlinkBytes(long round, FedKSeedRoundParameters parameters, long sinceVersion)
+    /// <summary>The RoundTask's FedKSeed part: hyper-parameters and, with Pro, the seed probabilities.</summary>
+    void ISimulatedMethod<FedKSeedRoundParameters>.DescribeTask(RoundTask task, FedKSeedRoundParameters parameters)
     {
-        var fingerprint = new BaseModelFingerprint
-        {
-            Sha256 = ByteString.CopyFrom(new byte[32]), ConfigSha256 = ByteString.CopyFrom(new byte[32]),
-            WeightsSha256 = ByteString.CopyFrom(new byte[32]), ParameterCount = (ulong)_model.Weights.Length,
-        };
         var hyper = new FedKSeedParameters
         {
             SeedCount = (uint)parameters.SeedCount, SeedPoolMasterSeed = parameters.SeedPoolMasterSeed, LocalSteps = (uint)parameters.LocalSteps,
             Epsilon = parameters.Epsilon, LearningRate = parameters.LearningRate, BatchSize = 1, StepSeed = ulong.MaxValue,
         };
         hyper.SeedProbabilities.Add(parameters.SeedProbabilities);
-        var task = new RoundTask
-        {
-            FormatVersion = 1, Availability = TaskAvailability.Assigned, RoundId = (ulong)round, Method = TrainingMethod.Fedkseed,
-            Fedkseed = hyper, ModelVersion = (ulong)_strategy.LatestVersion, BaseModel = fingerprint,
-            Deadline = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UnixEpoch.AddYears(60)),
-        };
+        (task.Method, task.Fedkseed) = (TrainingMethod.Fedkseed, hyper);
+    }
+
+    /// <summary>The ModelChunk carrying ΔH since <paramref name="sinceVersion"/> (sent even when empty).</summary>
+    ModelChunk ISimulatedMethod<FedKSeedRoundParameters>.SyncChunk(long sinceVersion)
+    {
         var delta = _strategy.GetModelDelta(sinceVersion);
-        var chunk = new ModelChunk
+        return new ModelChunk
         {
-            FormatVersion = 1, ModelVersion = (ulong)delta.ToVersion, Kind = ModelPayloadKind.SeedDelta, Last = true, BaseModel = fingerprint,
+            ModelVersion = (ulong)delta.ToVersion, Kind = ModelPayloadKind.SeedDelta,
             SeedDelta = SeedScalarDelta.Create(delta.FromVersion, _options.Seeds, delta.SeedIndices, delta.ScalarDeltas),
         };
-        return task.CalculateSize() + chunk.CalculateSize();
     }
 
     private void RestoreGlobal() => _global.CopyTo(_model.Weights);
-
-
 }
