@@ -58,12 +58,12 @@ internal static partial class FederationRateLimiting
         });
     }
 
-    /// <summary>The wait a refused client is told, in whole milliseconds rounded up (≥ 1): the lease's RetryAfter (a fixed
-    /// window limiter reports its window), else <paramref name="window"/>.</summary>
+    /// <summary>The wait a refused client is told, in whole milliseconds rounded up, in [1, int.MaxValue] (A6's pushback is
+    /// an int32): the lease's RetryAfter (a fixed window limiter reports its window), else <paramref name="window"/>.</summary>
     internal static string PushbackMilliseconds(RateLimitLease lease, TimeSpan window)
     {
         var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out TimeSpan retryAfter) && retryAfter > TimeSpan.Zero ? retryAfter : window;
-        return Math.Max(1L, (long)Math.Ceiling(wait.TotalMilliseconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Math.Clamp(Math.Ceiling(wait.TotalMilliseconds), 1, int.MaxValue).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Adds the middleware when limits are configured; <paramref name="endpoints"/> must then be the app.</summary>

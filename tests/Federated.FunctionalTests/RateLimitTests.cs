@@ -113,7 +113,7 @@ public sealed class RateLimitTests
         var a = await server.EnrollAsync("a");
         var task = await server.Client.GetTaskAsync(new TaskRequest { FormatVersion = 1 }, TestFederationServer.Bearer(a));
         var (channel, counter, log, time) = NewChannel(server, retries: 100);
-        using var _ = channel;
+        using var disposeChannel = channel;
         channel.BearerToken = a.BearerToken;
         using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(30));   // a hang fails the test, not the suite
 
@@ -148,7 +148,7 @@ public sealed class RateLimitTests
         await using var server = await StartAsync(kestrel: false);
         var a = await server.EnrollAsync("a");
         var (channel, counter, log, _) = NewChannel(server, retries: 5);
-        using var __ = channel;
+        using var disposeChannel = channel;
         channel.BearerToken = a.BearerToken;
         var oversized = Update(new RoundTask { RoundId = 1 }, 5_000);
 
