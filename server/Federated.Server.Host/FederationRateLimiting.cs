@@ -13,12 +13,18 @@ namespace Federated.Server.Host;
 /// so a flood is refused before the request body is read or parsed. One fixed window of
 /// <see cref="FederationServerOptions.RateLimitPermits"/> per partition: the `authorization` header (the client's bearer
 /// token) for PushUpdate, the remote address for Enroll (no identity yet). No queueing. A refusal is a gRPC
-/// trailers-only answer: HTTP 200, `grpc-status: 8` (RESOURCE_EXHAUSTED) and a one-sentence `grpc-message`.
+/// trailers-only answer: HTTP 200, `grpc-status: 8` (RESOURCE_EXHAUSTED), a one-sentence `grpc-message` and
+/// `grpc-retry-pushback-ms` (gRPC A6's server pushback: milliseconds until a retry may be admitted, the limiter's
+/// RetryAfter, else the window). The pushback is what tells a client this RESOURCE_EXHAUSTED is transient; an
+/// oversized message (also RESOURCE_EXHAUSTED) carries none and is final.
 /// </summary>
 internal static partial class FederationRateLimiting
 {
     private const string EnrollPath = "/federated.v1.Federation/Enroll";
     private const string PushPath = "/federated.v1.Federation/PushUpdate";
+
+    /// <summary>Trailer of gRPC's retry design (A6) by which a server tells the client when to retry, in milliseconds.</summary>
+    public const string PushbackTrailer = "grpc-retry-pushback-ms";
 
     public static void Add(IServiceCollection services, FederationServerOptions options)
     {
@@ -46,9 +52,18 @@ internal static partial class FederationRateLimiting
                 http.Response.ContentType = "application/grpc";
                 http.Response.Headers["grpc-status"] = "8";
                 http.Response.Headers["grpc-message"] = Uri.EscapeDataString(message);
+                http.Response.Headers[PushbackTrailer] = PushbackMilliseconds(context.Lease, options.RateLimitWindow);
                 return ValueTask.CompletedTask;
             };
         });
+    }
+
+    /// <summary>The wait a refused client is told, in whole milliseconds rounded up, in [1, int.MaxValue] (A6's pushback is
+    /// an int32): the lease's RetryAfter (a fixed window limiter reports its window), else <paramref name="window"/>.</summary>
+    internal static string PushbackMilliseconds(RateLimitLease lease, TimeSpan window)
+    {
+        var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out TimeSpan retryAfter) && retryAfter > TimeSpan.Zero ? retryAfter : window;
+        return Math.Clamp(Math.Ceiling(wait.TotalMilliseconds), 1, int.MaxValue).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Adds the middleware when limits are configured; <paramref name="endpoints"/> must then be the app.</summary>

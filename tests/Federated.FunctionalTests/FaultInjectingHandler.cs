@@ -18,6 +18,13 @@ internal sealed class FaultInjectingHandler(HttpMessageHandler inner, int seed, 
     /// <summary>Methods whose calls all reach the server but lose their response while set.</summary>
     public HashSet<string> LoseResponses { get; } = [];
     public int Injected { get; private set; }
+    private readonly Dictionary<string, int> _calls = [];
+
+    /// <summary>Calls of <paramref name="method"/> (path suffix) that passed through this handler, faulted or not.</summary>
+    public int Calls(string method)
+    {
+        lock (_gate) return _calls.GetValueOrDefault(method);
+    }
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -25,6 +32,7 @@ internal sealed class FaultInjectingHandler(HttpMessageHandler inner, int seed, 
         Fault fault;
         lock (_gate)
         {
+            _calls[method] = _calls.GetValueOrDefault(method) + 1;
             fault = BlackHoled.Contains(method) ? Fault.DropRequest
                 : LoseResponses.Contains(method) ? Fault.DropResponse
                 : _random.NextDouble() >= faultRate ? Fault.None

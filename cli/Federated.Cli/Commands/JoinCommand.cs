@@ -41,7 +41,8 @@ internal static class JoinCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON summary object at the end." };
         var command = new Command("join", """
             Join a federation as an edge client: enroll once, then get tasks, sync the model, train locally, push updates,
-            surviving network faults and restarts (state in --state). Ctrl-C stops cleanly; run again to resume.
+            surviving network faults and restarts (state in --state) and waiting out a server's rate limit (it retries after
+            the server's pushback). Ctrl-C stops cleanly; run again to resume.
 
             Example:
               federated join --server http://127.0.0.1:5080 --token enroll-0123abcd --model models/wordnet-base --data shards/client-00000.jsonl --state state/client-0

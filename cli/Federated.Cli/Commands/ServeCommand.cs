@@ -44,7 +44,7 @@ internal static class ServeCommand
         var errorFeedback = new Option<bool>("--error-feedback") { Description = "compeft: clients keep a residual of what compression dropped." };
         var batchSize = new Option<int>("--batch-size") { Description = "compeft: examples per AdamW step.", DefaultValueFactory = _ => c.BatchSize };
         var aggregate = new Option<string>("--aggregate") { Description = "compeft: server merge, mean (sample-weighted FedAvg) or ties.", DefaultValueFactory = _ => "mean" };
-        var rateLimit = new Option<int>("--rate-limit") { Description = "Enroll and PushUpdate calls per client per minute; more are RESOURCE_EXHAUSTED. 0 = no limit." };
+        var rateLimit = new Option<int>("--rate-limit") { Description = "Enroll and PushUpdate calls per client per minute; more are RESOURCE_EXHAUSTED with a retry pushback (edge clients wait and retry). 0 = no limit." };
         var downlink = new Option<float>("--downlink-density") { Description = "compeft: re-compress each merged update for the downlink at this density; 0 = dense." };
         var seed = new Option<ulong>("--seed")
         {

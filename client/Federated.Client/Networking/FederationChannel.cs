@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using Federated.Protocol.V1;
 using Grpc.Core;
@@ -15,12 +16,18 @@ namespace Federated.Client.Networking;
 /// The client's gRPC connection to a federation server with exactly one retry layer: a Polly pipeline of retry
 /// (exponential backoff, decorrelated jitter) → circuit breaker → per-attempt timeout. gRPC's own retry policy is not
 /// configured. Transient failures (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, INTERNAL transport errors, attempt
-/// timeouts, an open circuit) are retried; every other status is final and surfaces as <see cref="RpcException"/>.
+/// timeouts, an open circuit) are retried; so is RESOURCE_EXHAUSTED carrying the server's `grpc-retry-pushback-ms`
+/// trailer (a rate-limit refusal), after at least the pushback. Every other status is final and surfaces as
+/// <see cref="RpcException"/>, RESOURCE_EXHAUSTED without pushback (a message above the server's size limit) included.
 /// PushUpdate is safe to retry because the server is idempotent by (client, round).
 /// </summary>
 public sealed class FederationChannel : IDisposable
 {
     private static readonly ResiliencePropertyKey<TimeSpan> TimeoutKey = new("federated.attempt-timeout");
+    /// <summary>gRPC A6's server pushback trailer: milliseconds the server asks the client to wait before retrying.</summary>
+    internal const string PushbackTrailer = "grpc-retry-pushback-ms";
+    /// <summary>Largest extra fraction of a rate-limit wait added as jitter, so refused clients do not return together.</summary>
+    internal const double PushbackJitter = 0.2;
     private readonly GrpcChannel _channel;
     private readonly Federation.FederationClient _client;
     private readonly ResiliencePipeline _pipeline;
@@ -198,9 +205,30 @@ public sealed class FederationChannel : IDisposable
         _ => false,
     };
 
+    /// <summary>The server's pushback of a rate-limit refusal: RESOURCE_EXHAUSTED with a `grpc-retry-pushback-ms` trailer
+    /// holding a non-negative int32 count of milliseconds. Null otherwise (no trailer: the message was too large, a final
+    /// refusal; a negative or unparsable value: A6's "do not retry").</summary>
+    internal static TimeSpan? RetryPushback(Exception? ex) =>
+        ex is RpcException { StatusCode: StatusCode.ResourceExhausted } rpc
+        && rpc.Trailers.GetValue(PushbackTrailer) is { } value
+        && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int ms)
+            ? TimeSpan.FromMilliseconds(ms) : null;
+
+    /// <summary>Wait before retry <paramref name="attempt"/> (0-based) after a pushback p: w = max(p, b) with the
+    /// un-jittered backoff b = min(BaseDelay·2^attempt, MaxDelay), plus jitter w·<see cref="PushbackJitter"/>·u for u in
+    /// [0, 1). Never below p (the server would refuse again) and not capped by MaxDelay (the server knows its window).</summary>
+    internal static TimeSpan RateLimitDelay(TimeSpan pushback, int attempt, FederationChannelOptions options, double unit)
+    {
+        double backoffTicks = Math.Min(options.BaseDelay.Ticks * Math.Pow(2, Math.Min(attempt, 62)), options.MaxDelay.Ticks);
+        double waitTicks = Math.Max(pushback.Ticks, backoffTicks);
+        return TimeSpan.FromTicks((long)(waitTicks * (1 + PushbackJitter * unit)));
+    }
+
     internal static ResiliencePipeline BuildPipeline(FederationChannelOptions options, TimeProvider time, ILogger logger)
     {
-        var transient = new PredicateBuilder().Handle<Exception>(IsTransient);
+        // Retried: transport failures and rate-limit refusals. Only transport failures count towards the breaker: a
+        // server that refuses by rate is up, and opening the circuit would not make it admit the call any sooner.
+        var transient = new PredicateBuilder().Handle<Exception>(ex => IsTransient(ex) || RetryPushback(ex) is not null);
         var builder = new ResiliencePipelineBuilder { TimeProvider = time };
         if (options.MaxRetryAttempts > 0)   // Polly requires ≥ 1; 0 = no retry strategy at all
             builder.AddRetry(new RetryStrategyOptions
@@ -211,9 +239,15 @@ public sealed class FederationChannel : IDisposable
                 UseJitter = true,
                 Delay = options.BaseDelay,
                 MaxDelay = options.MaxDelay,
+                DelayGenerator = args => ValueTask.FromResult(RetryPushback(args.Outcome.Exception) is { } pushback
+                    ? RateLimitDelay(pushback, args.AttemptNumber, options, Random.Shared.NextDouble())
+                    : (TimeSpan?)null),   // null: Polly's exponential backoff with jitter
                 OnRetry = args =>
                 {
-                    ChannelLog.Retrying(logger, args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception?.Message ?? "");
+                    if (RetryPushback(args.Outcome.Exception) is not null)
+                        ChannelLog.RateLimited(logger, args.RetryDelay.TotalSeconds);
+                    else
+                        ChannelLog.Retrying(logger, args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception?.Message ?? "");
                     return default;
                 },
             });
@@ -254,4 +288,7 @@ internal static partial class ChannelLog
 
     [LoggerMessage(301, LogLevel.Warning, "Circuit opened for {Duration}: the server looks unreachable")]
     public static partial void CircuitOpened(ILogger logger, TimeSpan duration);
+
+    [LoggerMessage(302, LogLevel.Information, "rate limited by the server; retrying in {Seconds:0.#} s")]
+    public static partial void RateLimited(ILogger logger, double seconds);
 }
