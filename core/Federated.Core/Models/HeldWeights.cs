@@ -9,8 +9,7 @@ namespace Federated.Core.Models;
 /// <item><see cref="InMemory"/>: a managed array (restores at memory speed; the process holds two models).</item>
 /// <item><see cref="InScratchFile"/>: an unnamed-on-close file of 4 bytes per weight, written and read with plain
 /// positional I/O (never memory-mapped), so the copy lives in the OS page cache, which the kernel can drop to disk
-/// under memory pressure, and the process holds one model. A restore is one sequential read (≈ 5 ms for 16 MB from
-/// the page cache).</item>
+/// under memory pressure, and the process holds one model. A restore is one sequential read.</item>
 /// </list>
 /// Both give back exactly the bits stored.
 /// </summary>
