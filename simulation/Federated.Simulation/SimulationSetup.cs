@@ -27,6 +27,10 @@ internal sealed record SimulationSetup(CausalLm Model, ExampleEncoder Encoder, T
         if (shards.Any(s => s.Length == 0))
             throw new ArgumentException($"Partition '{options.Partition}' left a client with no examples; use fewer --clients or another scheme.");
         var encoded = encoder.EncodeAll(canaries.Count == 0 ? train : [.. train, .. canaries]);
-        return new SimulationSetup(model, encoder, encoded, shards, eval, train.Count, canaries);
+        var setup = new SimulationSetup(model, encoder, encoded, shards, eval, train.Count, canaries);
+        // Loading parsed and tokenized the whole train split; hand that garbage back to the OS now, before the rounds
+        // (an aggressive collection compacts and decommits), rather than carrying it as resident memory all run.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        return setup;
     }
 }
