@@ -51,8 +51,7 @@ internal interface ISimulatedMethod<in TParameters> where TParameters : RoundPar
 /// let it train, count its ClientUpdate and push its payload to an <see cref="InProcessRound"/>; then commit, apply the
 /// new version to the global state and evaluate every EvalEvery rounds and after the last. The method supplies only
 /// what differs (<see cref="ISimulatedMethod{TParameters}"/>). Sizes are the real protobuf messages' serialized sizes.
-/// State: the latest version (0 for the fresh strategy a simulation creates, + 1 per commit, as
-/// <see cref="InProcessRound.Commit"/> applies base + 1) and each client's last synced version (8 bytes per client).
+/// State: each client's last synced version (8 bytes per client); the current version is the strategy's.
 /// </summary>
 internal sealed class SimulatedRounds<TParameters> where TParameters : RoundParameters
 {
@@ -64,7 +63,6 @@ internal sealed class SimulatedRounds<TParameters> where TParameters : RoundPara
     private readonly ISimulatedMethod<TParameters> _method;
     private readonly BaseModelFingerprint _fingerprint;
     private readonly long[] _clientVersion;
-    private long _version;
 
     /// <param name="options">The run's options (seed, population, evaluation schedule, client ids).</param>
     /// <param name="strategy">The server's strategy (configures, validates, aggregates, keeps the versions).</param>
@@ -86,7 +84,7 @@ internal sealed class SimulatedRounds<TParameters> where TParameters : RoundPara
     public RoundMetrics Run(long round, Action<int, int>? clientProgress = null)
     {
         var clock = Stopwatch.StartNew();
-        long version = _version;
+        long version = _strategy.LatestVersion;
         var parameters = (TParameters)_strategy.ConfigureRound(round, version);
         var selected = ClientPopulation.Select(_options.Seed, round, _options.Clients, _options.ClientsPerRound);
         var serverRound = new InProcessRound(_strategy, parameters, round, version, _capture);
@@ -114,7 +112,6 @@ internal sealed class SimulatedRounds<TParameters> where TParameters : RoundPara
             clientProgress?.Invoke(i + 1, selected.Length);
         }
         serverRound.Commit();
-        _version = version + 1;
 
         var applyClock = Stopwatch.StartNew();
         _method.ApplyVersion(version, parameters);

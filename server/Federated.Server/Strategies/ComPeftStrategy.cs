@@ -99,7 +99,7 @@ public sealed class ComPeftStrategy : IFederationStrategy
 
     public TrainingMethodKind Method => TrainingMethodKind.ComPeft;
 
-    /// <summary>The latest committed version.</summary>
+    /// <inheritdoc />
     public long LatestVersion => _versions.Count;
 
     /// <summary>Uploads at this density are dense float32 (plain FedAvg-LoRA).</summary>

@@ -60,7 +60,7 @@ public sealed class FedKSeedStrategy : IFederationStrategy
 
     public TrainingMethodKind Method => TrainingMethodKind.FedKSeed;
 
-    /// <summary>The latest committed version.</summary>
+    /// <inheritdoc />
     public long LatestVersion => _accumulator.Version;
 
     /// <summary>H at the latest version (K values).</summary>

@@ -36,6 +36,9 @@ public interface IFederationStrategy
     /// <summary>Makes a committed version current.</summary>
     void Apply(ModelVersionRecord version);
 
+    /// <summary>The current version: the last one restored or applied (0 = the base model).</summary>
+    long LatestVersion { get; }
+
     /// <summary>The change from <paramref name="sinceVersion"/> to the latest version.</summary>
     /// <exception cref="FederationException">FAILED_PRECONDITION when <paramref name="sinceVersion"/> is unknown.</exception>
     ModelDelta GetModelDelta(long sinceVersion);
