@@ -1,3 +1,4 @@
+using Federated.Protocol.V1;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -22,9 +23,6 @@ internal static partial class FederationRateLimiting
 {
     private const string EnrollPath = "/federated.v1.Federation/Enroll";
     private const string PushPath = "/federated.v1.Federation/PushUpdate";
-
-    /// <summary>Trailer of gRPC's retry design (A6) by which a server tells the client when to retry, in milliseconds.</summary>
-    public const string PushbackTrailer = "grpc-retry-pushback-ms";
 
     public static void Add(IServiceCollection services, FederationServerOptions options)
     {
@@ -52,7 +50,7 @@ internal static partial class FederationRateLimiting
                 http.Response.ContentType = "application/grpc";
                 http.Response.Headers["grpc-status"] = "8";
                 http.Response.Headers["grpc-message"] = Uri.EscapeDataString(message);
-                http.Response.Headers[PushbackTrailer] = PushbackMilliseconds(context.Lease, options.RateLimitWindow);
+                http.Response.Headers[FederationMetadata.RetryPushbackTrailer] = PushbackMilliseconds(context.Lease, options.RateLimitWindow);
                 return ValueTask.CompletedTask;
             };
         });

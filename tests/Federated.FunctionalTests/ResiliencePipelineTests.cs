@@ -1,3 +1,4 @@
+using Federated.Protocol.V1;
 using Federated.Client.Networking;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
@@ -24,7 +25,7 @@ public sealed class ResiliencePipelineTests
     /// <summary>What the server's rate limiter answers (FederationRateLimiting): RESOURCE_EXHAUSTED + pushback trailer.</summary>
     private static RpcException RateLimited(string? pushbackMs) =>
         new(new Status(StatusCode.ResourceExhausted, "Too many PushUpdate calls from this client."),
-            pushbackMs is null ? Metadata.Empty : new Metadata { { FederationChannel.PushbackTrailer, pushbackMs } });
+            pushbackMs is null ? Metadata.Empty : new Metadata { { FederationMetadata.RetryPushbackTrailer, pushbackMs } });
 
     [Fact]
     public async Task Execute_FinalStatus_NotRetried()
@@ -156,7 +157,7 @@ public sealed class ResiliencePipelineTests
     public void RetryPushback_Trailer_OnlyAValidPushbackOnResourceExhausted(StatusCode code, string? trailer, int? expectedMs)
     {
         // Arrange
-        var ex = new RpcException(new Status(code, ""), trailer is null ? Metadata.Empty : new Metadata { { FederationChannel.PushbackTrailer, trailer } });
+        var ex = new RpcException(new Status(code, ""), trailer is null ? Metadata.Empty : new Metadata { { FederationMetadata.RetryPushbackTrailer, trailer } });
 
         // Act
         var pushback = FederationChannel.RetryPushback(ex);

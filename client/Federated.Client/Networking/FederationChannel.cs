@@ -24,8 +24,6 @@ namespace Federated.Client.Networking;
 public sealed class FederationChannel : IDisposable
 {
     private static readonly ResiliencePropertyKey<TimeSpan> TimeoutKey = new("federated.attempt-timeout");
-    /// <summary>gRPC A6's server pushback trailer: milliseconds the server asks the client to wait before retrying.</summary>
-    internal const string PushbackTrailer = "grpc-retry-pushback-ms";
     /// <summary>Largest extra fraction of a rate-limit wait added as jitter, so refused clients do not return together.</summary>
     internal const double PushbackJitter = 0.2;
     private readonly GrpcChannel _channel;
@@ -210,7 +208,7 @@ public sealed class FederationChannel : IDisposable
     /// refusal; a negative or unparsable value: A6's "do not retry").</summary>
     internal static TimeSpan? RetryPushback(Exception? ex) =>
         ex is RpcException { StatusCode: StatusCode.ResourceExhausted } rpc
-        && rpc.Trailers.GetValue(PushbackTrailer) is { } value
+        && rpc.Trailers.GetValue(FederationMetadata.RetryPushbackTrailer) is { } value
         && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int ms)
             ? TimeSpan.FromMilliseconds(ms) : null;
 
