@@ -55,7 +55,7 @@ public sealed class DirichletPartitioner : Partitioner
         var alpha = Enumerable.Repeat(Alpha, clientCount).ToArray();
         var proportions = new double[clientCount];
         // One attempt deals every record once: dealt[i] is the i-th record dealt (categories in order, each shuffled)
-        // and owner[i] the client it went to. Reused across attempts, so a retry allocates nothing but the draw.
+        // and owner[i] the client it went to. Both are reused across attempts.
         var dealt = new int[total];
         var owner = new int[total];
         var counts = new int[clientCount];

@@ -55,7 +55,7 @@ public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedR
         _model.KeepActivationsForBackward = false; // zeroth-order: inference memory only
         _trainable = TrainableSet.Create(_model.Parameters, options.Trainable);
         // The global weights between clients live in a scratch file, so the process holds one model however many clients.
-        _global = HeldWeights.InScratchFile(_model.Weights, Path.GetTempPath());
+        _global = new HeldWeights(_model.Weights, Path.GetTempPath());
         _strategy = new FedKSeedStrategy(new FedKSeedStrategyOptions
         {
             SeedCount = options.Seeds, SeedPoolMasterSeed = options.Seed, LocalSteps = options.LocalSteps,

@@ -25,19 +25,13 @@ public sealed class HeldWeightsTests : IDisposable
         return values;
     }
 
-    public static TheoryData<string> Homes => ["memory", "file"];
-
-    private HeldWeights Create(string home, ReadOnlySpan<float> weights) =>
-        home == "memory" ? HeldWeights.InMemory(weights) : HeldWeights.InScratchFile(weights, _dir);
-
-    [Theory]
-    [MemberData(nameof(Homes))]
-    public void CopyTo_AfterCreateAndStore_GivesBackTheExactBits(string home)
+    [Fact]
+    public void CopyTo_AfterCreateAndStore_GivesBackTheExactBits()
     {
         // Arrange
         var first = Awkward(10_001);
         var second = first.Select(v => v * 0.5f + 1f).ToArray();
-        using var held = Create(home, first);
+        using var held = new HeldWeights(first, _dir);
         var restored = new float[first.Length];
 
         // Act / Assert: the creation copy, then a replacement
@@ -48,11 +42,10 @@ public sealed class HeldWeightsTests : IDisposable
         Assert.Equal(second.Select(BitConverter.SingleToInt32Bits), restored.Select(BitConverter.SingleToInt32Bits));
     }
 
-    [Theory]
-    [MemberData(nameof(Homes))]
-    public void StoreAndCopyTo_WrongLength_Throw(string home)
+    [Fact]
+    public void StoreAndCopyTo_WrongLength_Throw()
     {
-        using var held = Create(home, new float[8]);
+        using var held = new HeldWeights(new float[8], _dir);
 
         Assert.Throws<ArgumentException>(() => held.Store(new float[7]));
         Assert.Throws<ArgumentException>(() => held.CopyTo(new float[9]));
@@ -62,7 +55,7 @@ public sealed class HeldWeightsTests : IDisposable
     public void Dispose_ScratchFile_IsDeleted()
     {
         // Arrange
-        var held = HeldWeights.InScratchFile(new float[1024], _dir);
+        var held = new HeldWeights(new float[1024], _dir);
         Assert.Single(Directory.GetFiles(_dir));
 
         // Act
