@@ -40,25 +40,11 @@ internal static class ClientPopulation
     public static string DefaultId(int client) => $"client-{client:D5}";
 }
 
-/// <summary>A client's examples as a list view over the shared tokenized set (no copies).</summary>
-internal sealed class ShardView(TokenizedExample[] all, int[] indices) : IReadOnlyList<TokenizedExample>
+/// <summary>A client's examples as a list view over the shared tokenized set (each access decodes one example).</summary>
+internal sealed class ShardView(TokenizedCorpus all, int[] indices) : IReadOnlyList<TokenizedExample>
 {
     public TokenizedExample this[int index] => all[indices[index]];
     public int Count => indices.Length;
     public IEnumerator<TokenizedExample> GetEnumerator() => indices.Select(i => all[i]).GetEnumerator();
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-}
-
-/// <summary>The evaluation both simulations run on their global model (TaskEvaluator with the run's budgets).</summary>
-internal static class SimulationEvaluation
-{
-    /// <summary>Response-token loss on the first <paramref name="lossExamples"/> examples; Rouge-L and accuracy on
-    /// <paramref name="generationExamples"/> generations per task kind (0 = none).</summary>
-    public static ModelQuality Run(CausalLm model, ExampleEncoder encoder, IReadOnlyList<InstructionExample> examples,
-        int lossExamples, int generationExamples, Action<int, int>? progress)
-    {
-        var result = TaskEvaluator.Evaluate(model, encoder, examples,
-            new EvaluationOptions { MaxLossExamples = lossExamples, MaxGenerationExamples = generationExamples }, progress);
-        return new ModelQuality(result.Loss, result.RougeL, result.Accuracy);
-    }
 }

@@ -57,8 +57,7 @@ internal sealed class SimulatedRounds<TParameters> where TParameters : RoundPara
 {
     private readonly SimulationOptions _options;
     private readonly IFederationStrategy _strategy;
-    private readonly TokenizedExample[] _train;
-    private readonly IReadOnlyList<int[]> _shards;
+    private readonly SimulationSetup _setup;
     private readonly CaptureWriter? _capture;
     private readonly ISimulatedMethod<TParameters> _method;
     private readonly BaseModelFingerprint _fingerprint;
@@ -66,16 +65,15 @@ internal sealed class SimulatedRounds<TParameters> where TParameters : RoundPara
 
     /// <param name="options">The run's options (seed, population, evaluation schedule, client ids).</param>
     /// <param name="strategy">The server's strategy (configures, validates, aggregates, keeps the versions).</param>
-    /// <param name="train">The encoded training examples the shards index into.</param>
-    /// <param name="shards">Each client's global training indices.</param>
-    /// <param name="baseParameterCount">Elements of the base model (the fingerprint's parameter count).</param>
+    /// <param name="setup">The base model (its parameter count goes into the fingerprint), the encoded training examples
+    /// and each client's indices into them.</param>
     /// <param name="capture">Capture of what the server receives, or null.</param>
     /// <param name="method">The method's part of a round.</param>
-    public SimulatedRounds(SimulationOptions options, IFederationStrategy strategy, TokenizedExample[] train, IReadOnlyList<int[]> shards,
-        long baseParameterCount, CaptureWriter? capture, ISimulatedMethod<TParameters> method)
+    public SimulatedRounds(SimulationOptions options, IFederationStrategy strategy, SimulationSetup setup,
+        CaptureWriter? capture, ISimulatedMethod<TParameters> method)
     {
-        (_options, _strategy, _train, _shards, _capture, _method) = (options, strategy, train, shards, capture, method);
-        _fingerprint = Fingerprint(baseParameterCount);
+        (_options, _strategy, _setup, _capture, _method) = (options, strategy, setup, capture, method);
+        _fingerprint = Fingerprint(setup.Model.Weights.Length);
         _clientVersion = new long[options.Clients];
     }
 
@@ -98,7 +96,7 @@ internal sealed class SimulatedRounds<TParameters> where TParameters : RoundPara
             bytesDown += DownlinkBytes(round, version, parameters, _clientVersion[client]);
             _clientVersion[client] = version;
             var clientClock = Stopwatch.StartNew();
-            var shard = new ShardView(_train, _shards[client]);
+            var shard = new ShardView(_setup.Train, _setup.Shards[client]);
             var work = _method.TrainClient(round, parameters, client, shard, StreamSeed(_options, round, client));
             clientSeconds += clientClock.Elapsed.TotalSeconds;
             dropped += work.DroppedSteps;
@@ -108,7 +106,7 @@ internal sealed class SimulatedRounds<TParameters> where TParameters : RoundPara
                 (1, clientId, (ulong)round, (ulong)version, (ulong)shard.Count);
             bytesUp += update.CalculateSize();
             serverRound.Push(clientId, (ulong)shard.Count, work.Payload,
-                new ClientSecret(work.LocalSteps, work.SamplingRate, [.. work.ExampleIndices.Select(j => _shards[client][j])]));
+                new ClientSecret(work.LocalSteps, work.SamplingRate, [.. work.ExampleIndices.Select(j => _setup.Shards[client][j])]));
             clientProgress?.Invoke(i + 1, selected.Length);
         }
         serverRound.Commit();

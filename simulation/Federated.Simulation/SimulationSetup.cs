@@ -1,6 +1,7 @@
 using Federated.Core.Models;
 using Federated.Core.Tokenization;
 using Federated.Data;
+using Federated.Data.Evaluation;
 using Federated.Data.Partitioning;
 using Federated.Data.Training;
 
@@ -9,10 +10,11 @@ namespace Federated.Simulation;
 /// <summary>
 /// What both simulations load before any round: the base model, the encoder of its tokenizer, the client data split
 /// into shards by the partition scheme (canaries appended after the task records and planted in client 0's shard),
-/// the encoded training examples (shards index into them) and the evaluation records.
+/// the encoded training examples (shards index into them; compact, since the simulator holds the whole split) and the
+/// evaluation records.
 /// </summary>
 /// <param name="TrainRecordCount">Task records before the canaries.</param>
-internal sealed record SimulationSetup(CausalLm Model, ExampleEncoder Encoder, TokenizedExample[] Train, IReadOnlyList<int[]> Shards,
+internal sealed record SimulationSetup(CausalLm Model, ExampleEncoder Encoder, TokenizedCorpus Train, IReadOnlyList<int[]> Shards,
     IReadOnlyList<InstructionExample> Eval, int TrainRecordCount, IReadOnlyList<InstructionExample> Canaries)
 {
     public static SimulationSetup Load(SimulationOptions options)
@@ -26,11 +28,22 @@ internal sealed record SimulationSetup(CausalLm Model, ExampleEncoder Encoder, T
         var shards = ClientPopulation.PlantCanaries(partition.Clients, train.Count, canaries.Count);
         if (shards.Any(s => s.Length == 0))
             throw new ArgumentException($"Partition '{options.Partition}' left a client with no examples; use fewer --clients or another scheme.");
-        var encoded = encoder.EncodeAll(canaries.Count == 0 ? train : [.. train, .. canaries]);
+        var encoded = TokenizedCorpus.Encode(encoder, canaries.Count == 0 ? train : [.. train, .. canaries]);
+        encoder.Tokenizer.ClearCache(); // a cache entry per distinct pre-token of the split; rounds only encode eval prompts
         var setup = new SimulationSetup(model, encoder, encoded, shards, eval, train.Count, canaries);
-        // Loading parsed and tokenized the whole train split; hand that garbage back to the OS now, before the rounds
-        // (an aggressive collection compacts and decommits), rather than carrying it as resident memory all run.
+        // Parsing and tokenizing the whole train split left tens of MB of garbage that the GC would otherwise keep
+        // resident for the whole run: an aggressive (compacting, decommitting) collection returns it before the rounds.
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         return setup;
+    }
+
+    /// <summary>Response-token loss of <paramref name="model"/> on the first <see cref="SimulationOptions.EvalExamples"/>
+    /// evaluation records; Rouge-L and accuracy on <see cref="SimulationOptions.GenerationExamples"/> generations per task
+    /// kind when <paramref name="generate"/>.</summary>
+    public ModelQuality Evaluate(CausalLm model, SimulationOptions options, bool generate, Action<int, int>? progress)
+    {
+        var result = TaskEvaluator.Evaluate(model, Encoder, Eval,
+            new EvaluationOptions { MaxLossExamples = options.EvalExamples, MaxGenerationExamples = generate ? options.GenerationExamples : 0 }, progress);
+        return new ModelQuality(result.Loss, result.RougeL, result.Accuracy);
     }
 }

@@ -133,8 +133,32 @@ internal static class SimulateCommand
     internal static int Run(Func<ISimulation> create, string modelDir, string outDir, bool json)
     {
         Directory.CreateDirectory(outDir);
-        var clock = Stopwatch.StartNew();
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        var (summary, metrics, plotTitle) = Simulate(create, modelDir, outDir, console);
+        // The simulation (model, data, clients) is garbage by now: hand its memory back before the plot loads Skia
+        // (≈ 10 MB native), so the plot does not raise the run's peak.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        var (png, _) = MetricsPlot.Write(metrics, plotTitle, Path.Combine(outDir, "loss"));
+        if (json) JsonOutput.Write(summary);
+        else
+        {
+            var table = new Table().AddColumn("").AddColumn("eval loss").AddColumn("Rouge-L").AddColumn("accuracy");
+            table.AddRow("base", $"{summary.Base.EvalLoss:F4}", Fmt(summary.Base.RougeL), Fmt(summary.Base.Accuracy));
+            table.AddRow("final", $"{summary.Final.EvalLoss:F4}", Fmt(summary.Final.RougeL), Fmt(summary.Final.Accuracy));
+            console.Write(table);
+            console.MarkupLine($"bytes per client per round: up {summary.BytesUpPerClientRound:N0}" +
+                (summary.Fp32UpdateBytes is long f ? $" (fp32 update {f:N0}, {summary.UplinkCompression:F1}×)" : "") +
+                $", down {summary.BytesDownPerClientRound:N0} · {summary.WallS:F0} s · peak memory {summary.PeakMemoryMb:F0} MB · plot {Markup.Escape(png)}");
+            foreach (var a in summary.Artifacts ?? []) console.MarkupLine($"wrote [blue]{Markup.Escape(a)}[/]");
+        }
+        return CliRunner.Ok;
+    }
+
+    /// <summary>Base evaluation, the rounds (metrics.jsonl line by line), final evaluation, artefacts and summary.json.</summary>
+    private static (SimulationSummary Summary, List<RoundMetrics> Metrics, string PlotTitle) Simulate(Func<ISimulation> create, string modelDir,
+        string outDir, IAnsiConsole console)
+    {
+        var clock = Stopwatch.StartNew();
         var simulation = create();
         using var disposable = simulation as IDisposable;
         var shape = simulation.Shape;
@@ -186,20 +210,7 @@ internal static class SimulateCommand
             fp32, fp32 is long f && bytesUp > 0 ? f / bytesUp : null, artifacts,
             trained.Average(m => m.ClientSeconds), process.PeakWorkingSet64 / 1e6);
         File.WriteAllText(Path.Combine(outDir, "summary.json"), Serialize(summary));
-        var (png, _) = MetricsPlot.Write(metrics, $"{shape.Method} · {shape.Clients} clients · {shape.Partition}", Path.Combine(outDir, "loss"));
-        if (json) JsonOutput.Write(summary);
-        else
-        {
-            var table = new Table().AddColumn("").AddColumn("eval loss").AddColumn("Rouge-L").AddColumn("accuracy");
-            table.AddRow("base", $"{summary.Base.EvalLoss:F4}", Fmt(summary.Base.RougeL), Fmt(summary.Base.Accuracy));
-            table.AddRow("final", $"{summary.Final.EvalLoss:F4}", Fmt(summary.Final.RougeL), Fmt(summary.Final.Accuracy));
-            console.Write(table);
-            console.MarkupLine($"bytes per client per round: up {summary.BytesUpPerClientRound:N0}" +
-                (fp32 is long f2 ? $" (fp32 update {f2:N0}, {summary.UplinkCompression:F1}×)" : "") +
-                $", down {summary.BytesDownPerClientRound:N0} · {summary.WallS:F0} s · peak memory {summary.PeakMemoryMb:F0} MB · plot {Markup.Escape(png)}");
-            foreach (var a in artifacts) console.MarkupLine($"wrote [blue]{Markup.Escape(a)}[/]");
-        }
-        return CliRunner.Ok;
+        return (summary, metrics, $"{shape.Method} · {shape.Clients} clients · {shape.Partition}");
     }
 
     private static string Quality(ModelQuality q) =>

@@ -197,6 +197,16 @@ public sealed class HfTokenizer
         }
     }
 
+    /// <summary>
+    /// Drops the per-pre-token cache (tens of MB after a whole corpus: a string, an int[] and a dictionary entry per
+    /// distinct pre-token), for a caller that has finished bulk encoding and keeps the tokenizer for a few texts more.
+    /// </summary>
+    public void ClearCache()
+    {
+        _cache.Clear();
+        Volatile.Write(ref _cacheCount, 0);
+    }
+
     /// <summary>BPE of one pre-token (raw text; the byte-level mapping happens inside), cached.</summary>
     private int[] EncodePreToken(ReadOnlySpan<char> preToken)
     {

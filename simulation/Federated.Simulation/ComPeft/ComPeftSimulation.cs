@@ -28,11 +28,8 @@ namespace Federated.Simulation.ComPeft;
 public sealed class ComPeftSimulation : ISimulation, ISimulatedMethod<ComPeftRoundParameters>, IDisposable
 {
     private readonly ComPeftSimulationOptions _options;
+    private readonly SimulationSetup _setup;
     private readonly CausalLm _model;
-    private readonly ExampleEncoder _encoder;
-    private readonly TokenizedExample[] _train;
-    private readonly IReadOnlyList<int[]> _shards;
-    private readonly IReadOnlyList<InstructionExample> _eval;
     private readonly LoraAdapter _global;
     private readonly LoraAdapter _work;
     private readonly LoraUpdateLayout _layout;
@@ -49,8 +46,8 @@ public sealed class ComPeftSimulation : ISimulation, ISimulatedMethod<ComPeftRou
     {
         options.Validate();
         _options = options;
-        var setup = SimulationSetup.Load(options);
-        (_model, _encoder, _train, _shards, _eval) = (setup.Model, setup.Encoder, setup.Train, setup.Shards, setup.Eval);
+        _setup = SimulationSetup.Load(options);
+        _model = _setup.Model;
 
         var config = new LoraConfig
         {
@@ -86,8 +83,8 @@ public sealed class ComPeftSimulation : ISimulation, ISimulatedMethod<ComPeftRou
             Ties = new Aggregation.Merging.TiesOptions { Lambda = options.TiesLambda }, DownlinkDensity = (float)options.DownlinkDensity,
         });
         if (options.CaptureDirectory is { } captureDir)
-            _capture = new CaptureWriter(captureDir, Manifest(setup.TrainRecordCount), setup.Canaries, SecureSum, static version => version);
-        _rounds = new(options, _strategy, _train, _shards, _model.Weights.Length, _capture, this);
+            _capture = new CaptureWriter(captureDir, Manifest(_setup.TrainRecordCount), _setup.Canaries, SecureSum, static version => version);
+        _rounds = new(options, _strategy, _setup, _capture, this);
     }
 
     /// <summary>run.json of this run.</summary>
@@ -141,8 +138,8 @@ public sealed class ComPeftSimulation : ISimulation, ISimulatedMethod<ComPeftRou
     public LoraAdapter GlobalAdapter => _global;
 
     internal LoraUpdateLayout Layout => _layout;
-    internal IReadOnlyList<int[]> Shards => _shards;
-    internal TokenizedExample[] TrainExamples => _train;
+    internal IReadOnlyList<int[]> Shards => _setup.Shards;
+    internal TokenizedCorpus TrainExamples => _setup.Train;
     internal CausalLm Model => _model;
 
     /// <inheritdoc />
@@ -150,7 +147,7 @@ public sealed class ComPeftSimulation : ISimulation, ISimulatedMethod<ComPeftRou
     {
         _model.AttachAdapter(_global);
         _model.KeepActivationsForBackward = false;
-        return SimulationEvaluation.Run(_model, _encoder, _eval, _options.EvalExamples, generate ? _options.GenerationExamples : 0, progress);
+        return _setup.Evaluate(_model, _options, generate, progress);
     }
 
     /// <inheritdoc />

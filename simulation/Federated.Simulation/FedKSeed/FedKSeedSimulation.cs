@@ -31,11 +31,8 @@ namespace Federated.Simulation.FedKSeed;
 public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedRoundParameters>, IDisposable
 {
     private readonly FedKSeedSimulationOptions _options;
+    private readonly SimulationSetup _setup;
     private readonly CausalLm _model;
-    private readonly ExampleEncoder _encoder;
-    private readonly TokenizedExample[] _train;
-    private readonly IReadOnlyList<int[]> _shards;
-    private readonly IReadOnlyList<InstructionExample> _eval;
     private readonly TrainableSet _trainable;
     private readonly HeldWeights _global;
     private readonly FedKSeedStrategy _strategy;
@@ -50,8 +47,8 @@ public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedR
     {
         options.Validate();
         _options = options;
-        var setup = SimulationSetup.Load(options);
-        (_model, _encoder, _train, _shards, _eval) = (setup.Model, setup.Encoder, setup.Train, setup.Shards, setup.Eval);
+        _setup = SimulationSetup.Load(options);
+        _model = _setup.Model;
         _model.KeepActivationsForBackward = false; // zeroth-order: inference memory only
         _trainable = TrainableSet.Create(_model.Parameters, options.Trainable);
         // The global weights between clients live in a scratch file, so the process holds one model however many clients.
@@ -65,8 +62,8 @@ public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedR
         _trainer = new FedKSeedTrainer(_model, _trainable, _seedPool,
             new FedKSeedTrainerOptions { DpClipNorm = options.DpClipNorm, DpNoiseMultiplier = options.DpNoiseMultiplier });
         if (options.CaptureDirectory is { } captureDir)
-            _capture = new CaptureWriter(captureDir, Manifest(setup.TrainRecordCount), setup.Canaries, (_, version) => RoundIncrement(version), RoundIncrement);
-        _rounds = new(options, _strategy, _train, _shards, _model.Weights.Length, _capture, this);
+            _capture = new CaptureWriter(captureDir, Manifest(_setup.TrainRecordCount), _setup.Canaries, (_, version) => RoundIncrement(version), RoundIncrement);
+        _rounds = new(options, _strategy, _setup, _capture, this);
     }
 
     /// <summary>run.json of this run.</summary>
@@ -128,7 +125,7 @@ public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedR
     public ModelQuality Evaluate(bool generate, Action<int, int>? progress = null)
     {
         RestoreGlobal();
-        return SimulationEvaluation.Run(_model, _encoder, _eval, _options.EvalExamples, generate ? _options.GenerationExamples : 0, progress);
+        return _setup.Evaluate(_model, _options, generate, progress);
     }
 
     /// <summary>Runs round <paramref name="round"/> (rounds must be run in order 1, 2, …).</summary>
