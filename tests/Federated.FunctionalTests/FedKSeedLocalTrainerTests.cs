@@ -20,9 +20,9 @@ public sealed class FedKSeedLocalTrainerTests : IDisposable
     public async Task TrainAsync_TwiceOnSameTask_SamePayloadAndModelBackAtTaskVersion()
     {
         // Arrange
-        var trainer = new FedKSeedLocalTrainer(_model);
+        using var trainer = new FedKSeedLocalTrainer(_model);
         await trainer.InitializeAsync(CancellationToken.None);
-        float[] before = trainer.GlobalWeights.ToArray();
+        float[] before = trainer.ReadGlobalWeights();
         var task = Task(round: 1, version: 0, learningRate: 1e-2f, stepSeed: 1234);
         var shard = WriteShard(5);
 
@@ -31,7 +31,7 @@ public sealed class FedKSeedLocalTrainerTests : IDisposable
         var second = await trainer.TrainAsync(task, shard, CancellationToken.None);
 
         // Assert
-        Assert.True(BitEqual(before, trainer.GlobalWeights.ToArray()), "the trained steps were not undone");
+        Assert.True(BitEqual(before, trainer.ReadGlobalWeights()), "the trained steps were not undone");
         var a = Assert.IsType<SeedScalarsPayload>(first.Payload);
         var b = Assert.IsType<SeedScalarsPayload>(second.Payload);
         Assert.Equal(a.SeedIndices, b.SeedIndices);
@@ -46,15 +46,15 @@ public sealed class FedKSeedLocalTrainerTests : IDisposable
     public async Task ApplyModelDelta_BeforeAnyTask_ReplayedWithTheFirstTasksLearningRate()
     {
         // Arrange: ΔH for version 0 → 1 arrives before the trainer has seen a task (so η, K are unknown yet).
-        var trainer = new FedKSeedLocalTrainer(_model);
+        using var trainer = new FedKSeedLocalTrainer(_model);
         await trainer.InitializeAsync(CancellationToken.None);
-        float[] baseWeights = trainer.GlobalWeights.ToArray();
+        float[] baseWeights = trainer.ReadGlobalWeights();
         var delta = new GlobalModelDelta(GlobalModelDeltaKind.SeedDelta, 0, 1, [1u, 5u], [0.5f, -2f], [], []);
         const float eta = 3e-3f;
 
         // Act
         await trainer.ApplyModelDeltaAsync(delta, CancellationToken.None);
-        float[] queued = trainer.GlobalWeights.ToArray();
+        float[] queued = trainer.ReadGlobalWeights();
         await trainer.TrainAsync(Task(round: 2, version: 1, learningRate: eta, stepSeed: 7), WriteShard(3), CancellationToken.None);
 
         // Assert: queued (weights untouched), then exactly the replay of ΔH with the task's η.
@@ -63,15 +63,15 @@ public sealed class FedKSeedLocalTrainerTests : IDisposable
         var reference = CausalLm.Load(_model);
         SeedPerturbation.Replay(reference, TrainableSet.Create(reference.Parameters, null), SeedPool.Derive(MasterSeed, SeedCount),
             [new SeedScalar(1, 0.5f), new SeedScalar(5, -2f)], eta);
-        Assert.True(BitEqual(reference.Weights.ToArray(), trainer.GlobalWeights.ToArray()));
-        Assert.False(BitEqual(baseWeights, trainer.GlobalWeights.ToArray()));
+        Assert.True(BitEqual(reference.Weights.ToArray(), trainer.ReadGlobalWeights()));
+        Assert.False(BitEqual(baseWeights, trainer.ReadGlobalWeights()));
     }
 
     [Fact]
     public async Task TrainAsync_TaskAtAnotherVersion_Throws()
     {
         // Arrange
-        var trainer = new FedKSeedLocalTrainer(_model);
+        using var trainer = new FedKSeedLocalTrainer(_model);
         await trainer.InitializeAsync(CancellationToken.None);
 
         // Act + Assert

@@ -62,6 +62,7 @@ internal static class JoinCommand
                     "`federated join` yet; see JoinCommand.TrainerFactory).");
                 return CliRunner.Failure;
             }
+            using var trainerResources = trainer as IDisposable;
             var options = new EdgeClientOptions
             {
                 Server = parse.GetValue(server)!, EnrollmentToken = parse.GetValue(token)!, BaseModelSha256 = fingerprint.Sha256,

@@ -12,8 +12,9 @@ namespace Federated.Client.FedKSeed;
 /// <see cref="ILocalTrainer"/> for FedKSeed on the engine: the same per-round work as the simulator
 /// (<c>FedKSeedSimulation.RunRound</c>), driven by the server's tasks instead of a loop.
 /// <list type="bullet">
-/// <item>State: one working <see cref="CausalLm"/> + one float32 copy of the weights at the held global version
-/// (2 × parameters × 4 bytes). Nothing is persisted: on start the held version is 0 (the base model) and the edge
+/// <item>State: one working <see cref="CausalLm"/> + the weights at the held global version in a <see cref="HeldWeights"/>
+/// scratch file under the temp directory (OS page cache, not process memory: the process holds one model, like the
+/// simulator). Nothing is persisted: on start the held version is 0 (the base model) and the edge
 /// client replays ΔH since 0, which rebuilds exactly the version it had (the seed protocol is deterministic).</item>
 /// <item>Sync: θ ← θ − η·ΔH[s]·z(s) per seed, ascending index (<see cref="SeedPerturbation.Replay"/>), applied to the
 /// held copy. η, K and the pool's master seed come from a task. <see cref="Edge.EdgeClient"/> always asks for a task
@@ -26,7 +27,7 @@ namespace Federated.Client.FedKSeed;
 /// restored from the copy (the contract: the model is back at task.ModelVersion).</item>
 /// </list>
 /// </summary>
-public sealed class FedKSeedLocalTrainer : ILocalTrainer
+public sealed class FedKSeedLocalTrainer : ILocalTrainer, IDisposable
 {
     /// <summary>Default maximum tokens per example (the simulator's default).</summary>
     public const int DefaultMaxLength = 128;
@@ -38,7 +39,7 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer
     private readonly PendingModelDeltas _deltas = new(GlobalModelDeltaKind.SeedDelta, "FedKSeed");
     private CausalLm? _model;
     private TrainableSet? _trainable;
-    private float[] _global = [];
+    private HeldWeights? _global;
     private ExampleEncoder? _encoder;
     private string? _shardPath;
     private TokenizedExample[] _examples = [];
@@ -63,8 +64,14 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer
     /// <summary>The global version the held weights are at (queued deltas included).</summary>
     public long ModelVersion => _deltas.Version;
 
-    /// <summary>The held global weights (after queued deltas, when their parameters are known). Do not modify.</summary>
-    public ReadOnlySpan<float> GlobalWeights => _global;
+    /// <summary>A copy of the held global weights (after queued deltas, when their parameters are known).</summary>
+    public float[] ReadGlobalWeights()
+    {
+        EnsureInitialized();
+        var copy = new float[_global!.Length];
+        _global.CopyTo(copy);
+        return copy;
+    }
 
     /// <inheritdoc />
     public ValueTask<long> InitializeAsync(CancellationToken cancellationToken)
@@ -73,7 +80,8 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer
         _model.KeepActivationsForBackward = false; // zeroth-order: inference memory only
         _encoder = new ExampleEncoder(HfTokenizer.Load(_modelDirectory), Math.Min(_maxLength, _model.Config.MaxPositions));
         _trainable = TrainableSet.Create(_model.Parameters, _trainablePattern);
-        _global = _model.Weights.ToArray();
+        _global?.Dispose();
+        _global = new HeldWeights(_model.Weights, Path.GetTempPath());
         _deltas.Reset();
         return ValueTask.FromResult(0L);
     }
@@ -145,7 +153,7 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer
             }
             SeedPerturbation.Replay(_model!, _trainable!, settings.SeedPool, steps, settings.LearningRate);
         }
-        _model!.Weights.CopyTo(_global);
+        _global!.Store(_model!.Weights);
         _deltas.MarkApplied();
     }
 
@@ -172,7 +180,10 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer
         return _examples;
     }
 
-    private void RestoreGlobal() => _global.CopyTo(_model!.Weights);
+    private void RestoreGlobal() => _global!.CopyTo(_model!.Weights);
+
+    /// <summary>Deletes the held-weights scratch file.</summary>
+    public void Dispose() => _global?.Dispose();
 
     private void EnsureInitialized()
     {

@@ -7,7 +7,7 @@ namespace Federated.Client.Training;
 /// one; the other is never loaded. Both start at version 0 (they persist nothing), so <see cref="InitializeAsync"/>
 /// answers 0 without loading a model. A federation that switches method mid-run is refused.
 /// </summary>
-public sealed class MethodSelectingTrainer(ILocalTrainer fedKSeed, ILocalTrainer comPeft) : ILocalTrainer
+public sealed class MethodSelectingTrainer(ILocalTrainer fedKSeed, ILocalTrainer comPeft) : ILocalTrainer, IDisposable
 {
     private ILocalTrainer? _selected;
 
@@ -52,5 +52,12 @@ public sealed class MethodSelectingTrainer(ILocalTrainer fedKSeed, ILocalTrainer
         if (version != 0) throw new InvalidOperationException($"The {(isFedKSeed ? "FedKSeed" : "ComPEFT")} trainer started at version {version}; expected 0.");
         _selected = wanted;
         return wanted;
+    }
+
+    /// <summary>Disposes both trainers (those that hold resources, e.g. FedKSeed's held-weights file).</summary>
+    public void Dispose()
+    {
+        (fedKSeed as IDisposable)?.Dispose();
+        (comPeft as IDisposable)?.Dispose();
     }
 }
