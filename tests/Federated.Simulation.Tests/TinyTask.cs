@@ -11,16 +11,10 @@ internal static class TinyTask
 {
     public static string ModelDirectory => Fixtures.Path("tiny-llama");
 
+    /// <summary>Eight definitions (the shared tiny records) and four category questions.</summary>
     public static readonly InstructionExample[] Records =
     [
-        new("Define: dog (noun)", "", "a member of the genus Canis", "noun.animal", "definition", "dog"),
-        new("Define: cat (noun)", "", "feline mammal usually having thick soft fur", "noun.animal", "definition", "cat"),
-        new("Define: run (verb)", "", "move fast by using one's feet", "verb.motion", "definition", "run"),
-        new("Define: walk (verb)", "", "use one's feet to advance", "verb.motion", "definition", "walk"),
-        new("Define: red (adj)", "", "having the color of blood", "adj.all", "definition", "red"),
-        new("Define: tree (noun)", "", "a tall perennial woody plant", "noun.plant", "definition", "tree"),
-        new("Define: rose (noun)", "", "any of many shrubs of the genus Rosa", "noun.plant", "definition", "rose"),
-        new("Define: swim (verb)", "", "travel through water", "verb.motion", "definition", "swim"),
+        .. TinyRecords.Definitions[..8],
         new("Which category?", "Word: horse (noun)", "noun.animal", "noun.animal", "category", "horse"),
         new("Which category?", "Word: jump (verb)", "verb.motion", "verb.motion", "category", "jump"),
         new("Which category?", "Word: oak (noun)", "noun.plant", "noun.plant", "category", "oak"),
