@@ -23,8 +23,11 @@ public sealed record FedKSeedSimulationOptions : SimulationOptions
     /// <summary>ε, perturbation scale.</summary>
     public float Epsilon { get; init; } = 5e-4f;
 
-    /// <summary>η, constant learning rate.</summary>
-    public float LearningRate { get; init; } = 3e-5f;
+    /// <summary>
+    /// η, constant learning rate. The default is the measured best η for full-parameter steps on the bundled model
+    /// (η* = ‖∇L‖² / (E‖∇ℓ‖²·tr H) ≈ 5.6e-6, docs/fedkseed.md §9); above 2η* a step raises the loss in expectation.
+    /// </summary>
+    public float LearningRate { get; init; } = 5e-6f;
 
     /// <summary>FedKSeed-Pro: seed probabilities from the history of |g|.</summary>
     public bool Pro { get; init; }
