@@ -1,7 +1,4 @@
 using Federated.Core.Generation;
-using Federated.Core.Models;
-using Federated.Data;
-using Federated.Data.Evaluation;
 using Federated.Data.Training;
 
 namespace Federated.Simulation;
