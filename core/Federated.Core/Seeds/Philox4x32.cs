@@ -24,24 +24,12 @@ public static class Philox4x32
 
     /// <summary>Philox4x32-10 of counter (c0, c1, c2, c3) under key (k0, k1); the four output words.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static (uint X0, uint X1, uint X2, uint X3) Block(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1)
-    {
-        for (int round = 0; round < Rounds; round++)
-        {
-            if (round > 0) { k0 += W0; k1 += W1; }
-            ulong p0 = (ulong)M0 * c0;
-            ulong p1 = (ulong)M1 * c2;
-            uint n0 = (uint)(p1 >> 32) ^ c1 ^ k0;
-            uint n2 = (uint)(p0 >> 32) ^ c3 ^ k1;
-            c1 = (uint)p1;
-            c3 = (uint)p0;
-            c0 = n0;
-            c2 = n2;
-        }
-        return (c0, c1, c2, c3);
-    }
+    public static (uint X0, uint X1, uint X2, uint X3) Block(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1) =>
+        Block(c0, c1, c2, c3, k0, k1, Rounds);
 
-    /// <summary>Philox4x32 with a chosen number of rounds (for the published 7-round known-answer vectors).</summary>
+    /// <summary>Philox4x32 with a chosen number of rounds (the protocol uses <see cref="Rounds"/>; the published
+    /// known-answer vectors also cover 7).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static (uint X0, uint X1, uint X2, uint X3) Block(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1, int rounds)
     {
         for (int round = 0; round < rounds; round++)
