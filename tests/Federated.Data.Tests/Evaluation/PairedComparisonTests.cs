@@ -60,6 +60,23 @@ public sealed class PairedComparisonTests
     }
 
     [Fact]
+    public void Summarize_AccuracyDifferencesSummingToZero_HasMeanExactlyZero()
+    {
+        // Arrange: per-example exact-match differences in {−1, 0, 1}; by hand Σd = 0, Σd² = 6, variance 6/6 = 1,
+        // se = 1/√7 = 0.3779645, t = 0, p = 1.
+        double[] differences = [1, -1, 1, -1, 0, 1, -1];
+
+        // Act
+        var d = PairedComparison.Summarize(differences);
+
+        // Assert
+        Assert.Equal(0.0, d.Mean);
+        Assert.Equal(0.37796447300922725, d.StandardError, 12);
+        Assert.Equal(0.0, d.T);
+        Assert.Equal(1.0, d.PValue, 12);
+    }
+
+    [Fact]
     public void Of_DifferentCounts_ThrowsArgumentException()
     {
         var error = Assert.Throws<ArgumentException>(() => PairedComparison.Of([1.0, 2.0], [1.0]));
