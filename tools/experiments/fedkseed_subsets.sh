@@ -35,3 +35,6 @@ run zo-full-3e-6 0 --lr 3e-6 --rounds 10
 run zo-full-central-3e-6 0 --lr 3e-6 --clients 1 --clients-per-round 1 --partition iid --rounds 10 --local-steps 500
 run zo-full-central-1e-5 0 --lr 1e-5 --clients 1 --clients-per-round 1 --partition iid --rounds 10 --local-steps 500
 run zo-norm-central 300 --trainable norm --lr 2e-2 --clients 1 --clients-per-round 1 --partition iid --rounds 10 --local-steps 500
+for lr in 2e-3 5e-3; do
+  run zo-norm-central-$lr 0 --trainable norm --lr $lr --clients 1 --clients-per-round 1 --partition iid --rounds 10 --local-steps 500
+done
