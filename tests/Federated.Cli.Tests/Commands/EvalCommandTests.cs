@@ -57,6 +57,28 @@ public sealed class EvalCommandTests
     }
 
     [Fact]
+    public void Eval_CompareAdapterAgainstBareBase_ChangesTheLossAndSameAdapterDoesNot()
+    {
+        // Arrange
+        string model = Fixtures.Path("tiny-llama"), adapter = Fixtures.Path("tiny-llama/lora-adapter");
+        string[] common = ["--max-examples", "6", "--generation-examples", "0", "--threads", "1", "--json"];
+
+        // Act
+        var (againstBare, bareOut, bareError) = CliHarness.Run(EvalCommand.Create(),
+            ["eval", "--model", model, "--adapter", adapter, "--compare", model, .. common]);
+        var (againstSame, sameOut, sameError) = CliHarness.Run(EvalCommand.Create(),
+            ["eval", "--model", model, "--adapter", adapter, "--compare", model, "--compare-adapter", adapter, .. common]);
+
+        // Assert
+        Assert.True(againstBare == 0, bareError);
+        Assert.True(againstSame == 0, sameError);
+        double bareDelta = JsonDocument.Parse(bareOut).RootElement.GetProperty("compare").GetProperty("delta").GetProperty("loss").GetProperty("mean").GetDouble();
+        double sameDelta = JsonDocument.Parse(sameOut).RootElement.GetProperty("compare").GetProperty("delta").GetProperty("loss").GetProperty("mean").GetDouble();
+        Assert.NotEqual(0.0, bareDelta);
+        Assert.Equal(0.0, sameDelta);
+    }
+
+    [Fact]
     public void Eval_CompareFolderMissing_ExitsTwoNamingIt()
     {
         var (exitCode, _, error) = CliHarness.Run(EvalCommand.Create(),
