@@ -4,7 +4,7 @@
 # (or set F). Every run: the setting, 200 clients, Dirichlet(0.5) over categories, 10 per round, K = 4096,
 # ε = 5e-4, τ = 50 ZO steps of batch 1, then `eval --compare` against the base model: on the first 500 test records
 # with 300 greedy generations per task, and on the whole test split (4,828 records, 2,414 generations per task).
-# One process at a time, 1 thread; about 35 minutes in all on the 2-core machine.
+# One process at a time, 1 thread; about 40 minutes in all on the 2-core machine.
 set -euo pipefail
 F=${F:-"dotnet /tmp/fedcli-zo/federated.dll"}
 BASE=models/wordnet-base
