@@ -20,18 +20,23 @@ internal static class EvalCommand
     {
         var model = new Option<string?>("--model") { Description = "Hugging Face model folder (config.json, *.safetensors, tokenizer.json). Default: the bundled models/wordnet-base." };
         var adapter = new Option<string?>("--adapter") { Description = "PEFT LoRA adapter folder (adapter_config.json, adapter_model.safetensors) applied on top." };
+        var compare = new Option<string?>("--compare") { Description = "Base model folder to compare with: both are scored on the same records and generations, and the paired differences (model − base) are reported with standard errors, t and a 95% interval." };
+        var compareAdapter = new Option<string?>("--compare-adapter") { Description = "PEFT LoRA adapter applied on top of the --compare model (default: none)." };
         var data = new Option<string>("--data") { Description = "builtin:test, builtin:validation, builtin:SPLIT or a JSONL(.gz) file.", DefaultValueFactory = _ => "builtin:test" };
         var maxExamples = new Option<int>("--max-examples") { Description = "Score the loss on the first N records (0 = all); generations: the first min(N, 64) of each task." };
         var generations = new Option<int?>("--generation-examples") { Description = "Greedy generations per task for Rouge-L/accuracy (default min(--max-examples, 64); 0 = skip)." };
         var samples = new Option<int>("--samples") { Description = "Show K generations next to their references." };
         var threads = new Option<int>("--threads") { Description = "Engine threads (default: all cores; results do not depend on it)." };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object {loss, rouge_l, accuracy, examples}." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object {loss, rouge_l, accuracy, examples[, compare: {base, delta}]}." };
         var command = new Command("eval",
-            "Score a model on a dataset: response loss, Rouge-L (definitions) and exact-match accuracy (categories).\n\n" +
+            "Score a model on a dataset: response loss, Rouge-L (definitions) and exact-match accuracy (categories).\n" +
+            "With --compare BASE, score BASE on the same records too and report the paired differences model − base\n" +
+            "(loss token-weighted; mean, standard error, paired t, 95% interval; docs/base-model.md §Evaluation).\n\n" +
             "Examples:\n  federated eval --model models/wordnet-base --data builtin:test --max-examples 500\n" +
-            "  federated eval --model models/wordnet-base --adapter runs/sim/adapter --data builtin:validation --samples 5 --json")
+            "  federated eval --model models/wordnet-base --adapter runs/sim/adapter --data builtin:validation --samples 5 --json\n" +
+            "  federated eval --model runs/sim/model --compare models/wordnet-base --max-examples 500 --generation-examples 300")
         {
-            model, adapter, data, maxExamples, generations, samples, threads, json,
+            model, adapter, compare, compareAdapter, data, maxExamples, generations, samples, threads, json,
         };
         command.SetAction(parse =>
         {
@@ -41,18 +46,11 @@ internal static class EvalCommand
             if (sampleCount < 0) throw new ArgumentException($"--samples must be ≥ 0, got {sampleCount}.");
             if (parse.GetValue(generations) is < 0 and var g) throw new ArgumentException($"--generation-examples must be ≥ 0, got {g}.");
             string modelDir = BuiltinModel.Resolve(parse.GetValue(model));
-            if (!Directory.Exists(modelDir)) throw new DirectoryNotFoundException($"Model folder '{modelDir}' does not exist.");
-            var lm = CausalLm.Load(modelDir);
-            lm.KeepActivationsForBackward = false;
-            var tokenizer = HfTokenizer.Load(modelDir);
-            if (parse.GetValue(adapter) is { } adapterDir)
-            {
-                if (!Directory.Exists(adapterDir)) throw new DirectoryNotFoundException($"Adapter folder '{adapterDir}' does not exist.");
-                lm.AttachAdapter(LoraAdapter.Load(lm, adapterDir));
-            }
+            string? adapterDir = parse.GetValue(adapter), compareDir = parse.GetValue(compare), compareAdapterDir = parse.GetValue(compareAdapter);
+            if (compareAdapterDir is not null && compareDir is null) throw new ArgumentException("--compare-adapter needs --compare BASE_MODEL_DIR.");
+            CheckFolders(modelDir, adapterDir, compareDir, compareAdapterDir);
             string dataName = parse.GetValue(data)!;
             var examples = BuiltinDataset.LoadByName(dataName).Records;
-            var encoder = new ExampleEncoder(tokenizer, lm.Config.MaxPositions);
             var options = new EvaluationOptions
             {
                 MaxLossExamples = max,
@@ -60,17 +58,26 @@ internal static class EvalCommand
                 SampleCount = sampleCount,
             };
 
-            EvaluationResult result;
+            // One model in memory at a time: the model, then (with --compare) the base on the same records.
+            var runs = new List<(string Label, string Model, string? Adapter)> { ("model", modelDir, adapterDir) };
+            if (compareDir is not null) runs.Add(("base", compareDir, compareAdapterDir));
+            var evaluations = new DetailedEvaluation[runs.Count];
             if (parse.GetValue(json))
-                result = TaskEvaluator.Evaluate(lm, encoder, examples, options);
+                for (int i = 0; i < runs.Count; i++) evaluations[i] = Evaluate(runs[i].Model, runs[i].Adapter, examples, options, null);
             else
-                result = AnsiConsole.Progress()
+                AnsiConsole.Progress()
                     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                     .Start(ctx =>
                     {
-                        var task = ctx.AddTask($"eval {Markup.Escape(dataName)}", maxValue: 1);
-                        return TaskEvaluator.Evaluate(lm, encoder, examples, options, (done, total) => { task.MaxValue = total; task.Value = done; });
+                        for (int i = 0; i < runs.Count; i++)
+                        {
+                            var task = ctx.AddTask($"eval {runs[i].Label} {Markup.Escape(dataName)}", maxValue: 1);
+                            evaluations[i] = Evaluate(runs[i].Model, runs[i].Adapter, examples, options, (done, total) => { task.MaxValue = total; task.Value = done; });
+                        }
                     });
+            var result = evaluations[0].Result;
+            var baseline = compareDir is not null ? evaluations[1].Result : null;
+            var delta = compareDir is not null ? TaskEvaluator.Compare(evaluations[0], evaluations[1]) : null;
 
             if (parse.GetValue(json))
             {
@@ -78,6 +85,11 @@ internal static class EvalCommand
                 {
                     result.Loss, RougeL = result.RougeL, result.Accuracy, result.Examples,
                     Samples = sampleCount > 0 ? result.Samples.Select(s => new { s.Task, s.Reference, s.Generated }) : null,
+                    Compare = baseline is null || delta is null ? null : new
+                    {
+                        Base = new { baseline.Loss, RougeL = baseline.RougeL, baseline.Accuracy, baseline.Examples },
+                        Delta = new { Loss = ToJson(delta.Loss), RougeL = ToJson(delta.RougeL), Accuracy = ToJson(delta.Accuracy) },
+                    },
                 });
                 return CliRunner.Ok;
             }
@@ -91,14 +103,65 @@ internal static class EvalCommand
                 }
                 AnsiConsole.Write(sampleTable);
             }
-            var table = new Table().AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
-            table.AddRow("loss (response tokens)", $"{result.Loss:F4}");
-            table.AddRow("Rouge-L", result.RougeL is double r ? $"{r:F4}" : "n/a");
-            table.AddRow("accuracy (category)", result.Accuracy is double a ? $"{a:F4}" : "n/a");
-            table.AddRow("examples", result.Examples.ToString());
-            AnsiConsole.Write(table);
+            AnsiConsole.Write(baseline is null || delta is null ? MetricTable(result) : ComparisonTable(result, baseline, delta));
             return CliRunner.Ok;
         });
         return command;
     }
+
+    private static void CheckFolders(string modelDir, string? adapterDir, string? compareDir, string? compareAdapterDir)
+    {
+        if (!Directory.Exists(modelDir)) throw new DirectoryNotFoundException($"Model folder '{modelDir}' does not exist.");
+        if (adapterDir is not null && !Directory.Exists(adapterDir)) throw new DirectoryNotFoundException($"Adapter folder '{adapterDir}' does not exist.");
+        if (compareDir is not null && !Directory.Exists(compareDir)) throw new DirectoryNotFoundException($"--compare model folder '{compareDir}' does not exist.");
+        if (compareAdapterDir is not null && !Directory.Exists(compareAdapterDir)) throw new DirectoryNotFoundException($"--compare-adapter folder '{compareAdapterDir}' does not exist.");
+    }
+
+    /// <summary>Loads a model (and adapter) with its own tokenizer and scores it, keeping every example's score.</summary>
+    private static DetailedEvaluation Evaluate(string modelDir, string? adapterDir, IReadOnlyList<InstructionExample> examples,
+        EvaluationOptions options, Action<int, int>? progress)
+    {
+        var lm = CausalLm.Load(modelDir);
+        lm.KeepActivationsForBackward = false;
+        if (adapterDir is not null) lm.AttachAdapter(LoraAdapter.Load(lm, adapterDir));
+        var encoder = new ExampleEncoder(HfTokenizer.Load(modelDir), lm.Config.MaxPositions);
+        return TaskEvaluator.EvaluateDetailed(lm, encoder, examples, options, progress);
+    }
+
+    private static object? ToJson(PairedDifference? d) => d is null ? null : new
+    {
+        d.Mean, Se = d.StandardError, d.T, P = d.PValue, Ci95 = new[] { d.Lower95, d.Upper95 }, N = d.Count,
+    };
+
+    private static Table MetricTable(EvaluationResult result)
+    {
+        var table = new Table().AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
+        table.AddRow("loss (response tokens)", $"{result.Loss:F4}");
+        table.AddRow("Rouge-L", Format(result.RougeL));
+        table.AddRow("accuracy (category)", Format(result.Accuracy));
+        table.AddRow("examples", result.Examples.ToString());
+        return table;
+    }
+
+    /// <summary>Model, base and the paired difference per metric: mean ± se, t, 95% interval, n.</summary>
+    private static Table ComparisonTable(EvaluationResult result, EvaluationResult baseline, EvaluationComparison delta)
+    {
+        var table = new Table().AddColumn("metric")
+            .Caption("Δ = model − base, paired over the same examples (loss: token-weighted); SE = sd/√n; t with n − 1 d.f.");
+        foreach (var name in new[] { "model", "base", "Δ", "SE", "t", "95% CI", "n" })
+            table.AddColumn(new TableColumn(name).RightAligned());
+        AddRow(table, "loss", result.Loss, baseline.Loss, delta.Loss);
+        AddRow(table, "Rouge-L", result.RougeL, baseline.RougeL, delta.RougeL);
+        AddRow(table, "accuracy", result.Accuracy, baseline.Accuracy, delta.Accuracy);
+        return table;
+    }
+
+    private static void AddRow(Table table, string metric, double? model, double? baseline, PairedDifference? d)
+    {
+        if (d is null) { table.AddRow(metric, Format(model), Format(baseline), "n/a", "", "", "", "0"); return; }
+        table.AddRow(metric, Format(model), Format(baseline), $"{d.Mean:+0.0000;-0.0000;0.0000}", $"{d.StandardError:F4}", $"{d.T:F2}",
+            Markup.Escape($"[{d.Lower95:F4}, {d.Upper95:F4}]"), d.Count.ToString());
+    }
+
+    private static string Format(double? value) => value is double v ? $"{v:F4}" : "n/a";
 }
