@@ -4,8 +4,8 @@ namespace Federated.Data.Training;
 /// Many <see cref="ExampleEncoder"/> examples in compact form, for a simulator that holds a whole train split:
 /// every example's ids back to back in one buffer (16-bit when the vocabulary fits in 65,536 ids, else 32-bit), where
 /// each example starts, and its prompt length. The encoder's loss mask is always "t ≥ PromptLength", so it is not
-/// stored. The 19,022 built-in train records take 4.4 MB this way against 12.5 MB as <see cref="TokenizedExample"/>
-/// objects (an int[], a bool[] and a record each).
+/// stored. The 19,022 built-in train records (1.2M tokens) take 2.6 MB this way against 7.7 MB as
+/// <see cref="TokenizedExample"/> objects (an int[], a bool[] and a record each: 88 bytes plus 5 per token).
 /// Indexing materialises a fresh <see cref="TokenizedExample"/> (≈ 5 bytes per token), which the caller may keep.
 /// </summary>
 public sealed class TokenizedCorpus : IReadOnlyList<TokenizedExample>
