@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Federated.Cli.Commands;
-using Federated.Data;
 using Federated.TestKit;
 
 namespace Federated.Cli.Tests.Commands;
@@ -10,14 +9,6 @@ namespace Federated.Cli.Tests.Commands;
 public sealed class AuditCommandTests
 {
     private static (int ExitCode, string Out, string Error) Run(params string[] args) => CliHarness.Run(AuditCommand.Create(), args);
-
-    private static string TinyData(int offset = 0)
-    {
-        string path = Path.Combine(Path.GetTempPath(), $"audit-cli-{Guid.NewGuid():N}.jsonl");
-        InstructionDatasetWriter.Write(path, Enumerable.Range(offset, 8).Select(i =>
-            new InstructionExample($"Define: word{i} (noun)", "", $"a thing number {i}", i % 2 == 0 ? "noun.animal" : "noun.plant", "definition")));
-        return path;
-    }
 
     [Fact]
     public void Help_ShowsAWorkingExample()
@@ -54,7 +45,7 @@ public sealed class AuditCommandTests
     public void Audit_CompeftTinyRun_WritesAuditJsonAndSelfContainedReport()
     {
         // Arrange
-        string data = TinyData();
+        string data = TinyJsonl.Write();
         string outDir = Path.Combine(Path.GetTempPath(), $"audit-cli-out-{Guid.NewGuid():N}");
 
         // Act
@@ -88,8 +79,8 @@ public sealed class AuditCommandTests
     public void Audit_FedKSeedSecureAggregationRun_ReportsZeroOrderProbesAndSkipsTokenSet()
     {
         // Arrange
-        string data = TinyData();
-        string evalData = TinyData(offset: 100);   // other records: the scalar-matching test's non-members
+        string data = TinyJsonl.Write();
+        string evalData = TinyJsonl.Write(offset: 100);   // other records: the scalar-matching test's non-members
         string outDir = Path.Combine(Path.GetTempPath(), $"audit-cli-zo-{Guid.NewGuid():N}");
 
         // Act

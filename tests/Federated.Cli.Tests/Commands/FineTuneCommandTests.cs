@@ -2,7 +2,6 @@ using System.Text.Json;
 using Federated.Cli.Commands;
 using Federated.Core.Lora;
 using Federated.Core.Models;
-using Federated.Data;
 using Federated.TestKit;
 
 namespace Federated.Cli.Tests.Commands;
@@ -11,19 +10,11 @@ namespace Federated.Cli.Tests.Commands;
 [Collection("Console")]
 public sealed class FineTuneCommandTests
 {
-    private static string TinyData()
-    {
-        string path = Path.Combine(Path.GetTempPath(), $"finetune-cli-{Guid.NewGuid():N}.jsonl");
-        InstructionDatasetWriter.Write(path, Enumerable.Range(0, 6).Select(i =>
-            new InstructionExample($"Define: word{i} (noun)", "", $"a thing number {i}", "noun.animal", "definition")));
-        return path;
-    }
-
     [Fact]
     public void FineTune_LoraOnTinyData_WritesSummaryAndLoadableAdapter()
     {
         // Arrange
-        string data = TinyData();
+        string data = TinyJsonl.Write(6);
         string outDir = Path.Combine(Path.GetTempPath(), $"finetune-cli-out-{Guid.NewGuid():N}");
 
         // Act

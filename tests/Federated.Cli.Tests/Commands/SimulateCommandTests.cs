@@ -3,7 +3,6 @@ using System.Text.Json;
 using Federated.Cli.Commands;
 using Federated.Core.Lora;
 using Federated.Core.Models;
-using Federated.Data;
 using Federated.TestKit;
 
 namespace Federated.Cli.Tests.Commands;
@@ -14,19 +13,11 @@ public sealed class SimulateCommandTests
 {
     private static (int ExitCode, string Out, string Error) Run(params string[] args) => CliHarness.Run(SimulateCommand.Create(), args);
 
-    private static string TinyData()
-    {
-        string path = Path.Combine(Path.GetTempPath(), $"simulate-cli-{Guid.NewGuid():N}.jsonl");
-        InstructionDatasetWriter.Write(path, Enumerable.Range(0, 8).Select(i =>
-            new InstructionExample($"Define: word{i} (noun)", "", $"a thing number {i}", i % 2 == 0 ? "noun.animal" : "noun.plant", "definition")));
-        return path;
-    }
-
     [Fact]
     public void Simulate_Compeft_WritesSummaryWithByteAccountingAndLoadableAdapter()
     {
         // Arrange
-        string data = TinyData();
+        string data = TinyJsonl.Write();
         string outDir = Path.Combine(Path.GetTempPath(), $"simulate-cli-out-{Guid.NewGuid():N}");
 
         // Act
