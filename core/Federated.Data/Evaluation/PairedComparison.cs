@@ -63,9 +63,7 @@ public static class PairedComparison
     {
         int n = differences.Count;
         if (n == 0) return new PairedDifference(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, 0);
-        double sum = 0;
-        foreach (double d in differences) sum += d;
-        double mean = sum / n;  // Σd/n in order (MathNet's running mean leaves ~1e-19 residue where Σd is exactly 0)
+        double mean = differences.Average();  // Σd/n summed in order (MathNet's running mean leaves ~1e-19 residue where Σd is exactly 0)
         if (n == 1) return new PairedDifference(mean, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, 1);
         double se = differences.StandardDeviation() / Math.Sqrt(n);
         int freedom = n - 1;

@@ -115,8 +115,9 @@ public static class TaskEvaluator
 
         var result = new EvaluationResult(
             tokens > 0 ? lossSum / tokens : double.NaN,
-            rougeScores.Count > 0 ? SequentialMean(rougeScores) : null,
-            accuracyScores.Count > 0 ? SequentialMean(accuracyScores) : null,
+            // Enumerable.Average sums doubles in order, as RougeL.MeanFMeasure does, so the aggregates do not move.
+            rougeScores.Count > 0 ? rougeScores.Average() : null,
+            accuracyScores.Count > 0 ? accuracyScores.Average() : null,
             lossCount, samples);
         return new DetailedEvaluation(result, losses, tokenCounts, rougeScores, accuracyScores);
     }
@@ -135,13 +136,5 @@ public static class TaskEvaluator
             PairedComparison.OfWeighted(model.Losses, baseline.Losses, model.TokenCounts),
             model.RougeL.Count > 0 ? PairedComparison.Of(model.RougeL, baseline.RougeL) : null,
             model.Accuracy.Count > 0 ? PairedComparison.Of(model.Accuracy, baseline.Accuracy) : null);
-    }
-
-    /// <summary>Σ x_i / n summed in order (the order <see cref="RougeL.MeanFMeasure"/> uses, so the numbers do not move).</summary>
-    private static double SequentialMean(List<double> values)
-    {
-        double sum = 0;
-        foreach (double value in values) sum += value;
-        return sum / values.Count;
     }
 }
