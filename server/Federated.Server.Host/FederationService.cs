@@ -165,6 +165,13 @@ internal sealed class FederationService(FederationCoordinator coordinator, Feder
         });
     }
 
+    public override Task<DeclineReceipt> DeclineTask(TaskDecline request, ServerCallContext context)
+    {
+        CheckFormat(request.FormatVersion);
+        coordinator.DeclineTask(CallerId(request.ClientId, context), (long)request.RoundId, request.Reason);
+        return Task.FromResult(new DeclineReceipt { FormatVersion = FormatVersion, RoundId = request.RoundId });
+    }
+
     public override Task<FederationStatus> GetStatus(StatusRequest request, ServerCallContext context)
     {
         CheckFormat(request.FormatVersion);

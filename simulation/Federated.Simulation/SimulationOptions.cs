@@ -1,3 +1,4 @@
+using Federated.Core;
 using Federated.Data;
 
 namespace Federated.Simulation;
@@ -77,13 +78,14 @@ public abstract record SimulationOptions
     {
         if (ClientIds is not null && (ClientIds.Count != Clients || ClientIds.Distinct(StringComparer.Ordinal).Count() != Clients))
             throw new ArgumentException($"ClientIds must hold {Clients} distinct ids (one per client).", nameof(ClientIds));
-        if (Clients < 1) throw new ArgumentOutOfRangeException(nameof(Clients), Clients, "--clients must be at least 1.");
+        TrainingLimits.Check(Clients, 1, TrainingLimits.MaxClients, "--clients");
         if (ClientsPerRound < 1 || ClientsPerRound > Clients)
             throw new ArgumentOutOfRangeException(nameof(ClientsPerRound), ClientsPerRound, $"--clients-per-round must be in [1, --clients = {Clients}].");
-        if (Rounds < 1) throw new ArgumentOutOfRangeException(nameof(Rounds), Rounds, "--rounds must be at least 1.");
+        TrainingLimits.Check(ClientsPerRound, 1, TrainingLimits.MaxClientsPerRound, "--clients-per-round");
+        TrainingLimits.Check(Rounds, 1, TrainingLimits.MaxRounds, "--rounds");
         if (EvalEvery < 1) throw new ArgumentOutOfRangeException(nameof(EvalEvery), EvalEvery, "--eval-every must be at least 1.");
-        if (EvalExamples < 1) throw new ArgumentOutOfRangeException(nameof(EvalExamples), EvalExamples, "--eval-examples must be at least 1.");
-        if (GenerationExamples < 0) throw new ArgumentOutOfRangeException(nameof(GenerationExamples), GenerationExamples, "--generation-examples must be ≥ 0.");
+        TrainingLimits.Check(EvalExamples, 1, TrainingLimits.MaxEvalExamples, "--eval-examples");
+        TrainingLimits.Check(GenerationExamples, 0, TrainingLimits.MaxEvalExamples, "--generation-examples");
         if (MaxLength < 8) throw new ArgumentOutOfRangeException(nameof(MaxLength), MaxLength, "--max-length must be at least 8.");
         Federated.Client.Privacy.DpNoise.Validate(DpClipNorm, DpNoiseMultiplier, "--dp-clip", "--dp-noise");
     }

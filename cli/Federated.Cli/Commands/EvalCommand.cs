@@ -121,10 +121,8 @@ internal static class EvalCommand
     private static DetailedEvaluation Evaluate(string modelDir, string? adapterDir, IReadOnlyList<InstructionExample> examples,
         EvaluationOptions options, Action<int, int>? progress)
     {
-        var lm = CausalLm.Load(modelDir);
-        lm.KeepActivationsForBackward = false;
-        if (adapterDir is not null) lm.AttachAdapter(LoraAdapter.Load(lm, adapterDir));
-        var encoder = new ExampleEncoder(HfTokenizer.Load(modelDir), lm.Config.MaxPositions);
+        var (lm, tokenizer) = ModelLoading.Load(modelDir, adapterDir);
+        var encoder = new ExampleEncoder(tokenizer, lm.Config.MaxPositions);
         return TaskEvaluator.EvaluateDetailed(lm, encoder, examples, options, progress);
     }
 

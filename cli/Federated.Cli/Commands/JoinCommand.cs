@@ -68,8 +68,7 @@ internal static class JoinCommand
                 Server = parse.GetValue(server)!, EnrollmentToken = parse.GetValue(token)!, BaseModelSha256 = fingerprint.Sha256,
                 StateDirectory = parse.GetValue(state)?.FullName ?? Path.GetFullPath(".federated-client"),
             };
-            using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
-                .AddFilter("Grpc", LogLevel.Warning));
+            using var loggers = LoggerFactory.Create(b => b.AddCliConsole().AddFilter("Grpc", LogLevel.Warning));
             using var channel = FederationChannel.Create(options.Server, new FederationChannelOptions(), TimeProvider.System, loggers: loggers);
             var client = new EdgeClient(channel, trainer, new DataShard(shard.FullName), options, TimeProvider.System, loggers.CreateLogger<EdgeClient>());
             try

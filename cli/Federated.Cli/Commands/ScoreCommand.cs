@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Federated.Core.IO;
 using Federated.Core.Tokenization;
 
 namespace Federated.Cli.Commands;
@@ -26,14 +27,13 @@ internal static class ScoreCommand
         command.SetAction(parse =>
         {
             var path = parse.GetValue(data)!;
-            if (!File.Exists(path)) throw new FileNotFoundException($"Data file '{path}' does not exist.", path);
+            var lines = Utf8Lines.Read(path);   // strict UTF-8: exit 2 naming the file and line
             var (lm, tokenizer) = ModelLoading.Load(BuiltinModel.Resolve(parse.GetValue(model)), parse.GetValue(adapter));
             double lossSum = 0;
             long tokens = 0;
-            int sequences = 0, lineNumber = 0;
-            foreach (var line in File.ReadLines(path))
+            int sequences = 0;
+            foreach (var (lineNumber, line) in lines)
             {
-                lineNumber++;
                 if (string.IsNullOrWhiteSpace(line)) continue;
                 var ids = ReadIds(line, tokenizer, path, lineNumber, lm.Config.VocabSize);
                 if (ids.Length > lm.Config.MaxPositions)
@@ -45,6 +45,8 @@ internal static class ScoreCommand
             }
             if (tokens == 0) throw new InvalidDataException($"{path}: no line has two or more tokens to score.");
             double loss = lossSum / tokens;
+            if (!double.IsFinite(loss))
+                throw new InvalidOperationException($"The loss over {path} is {loss}: the model's forward pass overflowed on finite weights.");
             if (parse.GetValue(json)) JsonOutput.Write(new { Loss = loss, Perplexity = Math.Exp(loss), Tokens = tokens, Sequences = sequences });
             else Console.WriteLine($"loss {loss:F6} · perplexity {Math.Exp(loss):F3} · {tokens:N0} tokens in {sequences:N0} sequences");
             return CliRunner.Ok;

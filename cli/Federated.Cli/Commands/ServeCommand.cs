@@ -2,11 +2,13 @@ using System.CommandLine;
 using Federated.Core.Lora;
 using Federated.Core.Models;
 using Federated.Server.Checkpoints;
+using Federated.Server.Coordination;
 using Federated.Server.Domain;
 using Federated.Server.Host;
 using Federated.Server.Strategies;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -95,7 +97,7 @@ internal static class ServeCommand
 
             var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = stateDir });
             builder.Logging.ClearProviders();
-            builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+            builder.Logging.AddCliConsole();
             builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
             builder.WebHost.ConfigureKestrel(endpoint.Apply);
             builder.Services.AddFederationServer(o =>
@@ -137,6 +139,8 @@ internal static class ServeCommand
             });
             await using var app = builder.Build();
             app.MapFederationServer();
+            // Open the store and resume the coordinator now, so a corrupt federation.db is one error line (exit 2), not a host failure log.
+            app.Services.GetRequiredService<FederationCoordinator>();
             Console.Error.WriteLine($"federated serve: {(endpoint.CertificatePath is null ? "http://127.0.0.1" : "https://0.0.0.0")}:{endpoint.Port}, " +
                 $"model {fingerprint.Name} sha256 {Convert.ToHexStringLower(fingerprint.Sha256)[..16]}…, state {stateDir}. Ctrl-C stops.");
             await app.StartAsync(cancellationToken);

@@ -1,5 +1,6 @@
 using Federated.Client.Networking;
 using Federated.Client.Training;
+using Federated.Core;
 using Federated.Protocol.V1;
 using Google.Protobuf;
 using Grpc.Core;
@@ -16,10 +17,15 @@ namespace Federated.Client.Edge;
 /// <para>Crash safety: the trained update is written to disk before the push and removed only after a receipt, so a
 /// restart pushes the same bytes again (the server answers duplicate = true) instead of retraining; a finished round
 /// is recorded, so it is never trained again. Retries live only in <see cref="FederationChannel"/>.</para>
+/// <para>A task the client cannot train — an unusable shard (missing, unreadable, not UTF-8, no examples) or
+/// hyper-parameters beyond <see cref="TrainingLimits"/> — is declined (DeclineTask, with the reason) so the server need
+/// not wait for the round's deadline; the round counts as missed and the client keeps polling.</para>
 /// </summary>
 public sealed class EdgeClient
 {
     private const uint FormatVersion = 1;
+    /// <summary>Longest decline reason sent (UTF-16 chars; ≤ 900 UTF-8 bytes, under the server's 1024).</summary>
+    private const int MaxDeclineReasonChars = 300;
     private readonly FederationChannel _channel;
     private readonly ILocalTrainer _trainer;
     private readonly DataShard _shard;
@@ -93,7 +99,16 @@ public sealed class EdgeClient
                     modelVersion = await SyncAsync(state, modelVersion, cancellationToken).ConfigureAwait(false);
                     if (modelVersion != target) continue;   // the server moved on while we synced: ask again
                 }
-                var result = await _trainer.TrainAsync(ToDomain(task), _shard, cancellationToken).ConfigureAwait(false);
+                LocalTrainingResult result;
+                try
+                {
+                    result = await _trainer.TrainAsync(ToDomain(task), _shard, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
+                {
+                    await DeclineAsync(state, roundId, ex.Message, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
                 pending = ToUpdate(state.Current.ClientId!, task, result);
                 state.SavePending(pending);
                 EdgeLog.Trained(_logger, roundId, result.SampleCount,
@@ -133,6 +148,27 @@ public sealed class EdgeClient
             RoundsMissed = s.RoundsMissed + (pushed ? 0 : 1),
         });
         state.ClearPending();
+    }
+
+    /// <summary>Tells the server this client cannot train <paramref name="roundId"/> and records the round as missed.</summary>
+    private async Task DeclineAsync(EdgeClientState state, long roundId, string reason, CancellationToken cancellationToken)
+    {
+        if (reason.Length > MaxDeclineReasonChars) reason = reason[..MaxDeclineReasonChars] + "…";
+        EdgeLog.Declining(_logger, roundId, reason);
+        try
+        {
+            await _channel.DeclineTaskAsync(new TaskDecline
+            {
+                FormatVersion = FormatVersion, ClientId = state.Current.ClientId, RoundId = (ulong)roundId, Reason = reason,
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument or StatusCode.Unimplemented)
+        {
+            // The round closed meanwhile, or an older server without DeclineTask: its deadline closes the round.
+            EdgeLog.RoundLost(_logger, roundId, ex.StatusCode, ex.Status.Detail);
+        }
+        var s = state.Current;
+        state.Save(s with { LastFinishedRound = Math.Max(s.LastFinishedRound, roundId), RoundsMissed = s.RoundsMissed + 1 });
     }
 
     /// <summary>Brings the local model from <paramref name="from"/> to the server's latest version; returns it.</summary>
@@ -202,8 +238,23 @@ public sealed class EdgeClient
     private BaseModelFingerprint? Fingerprint() =>
         _options.BaseModelSha256.Length == 0 ? null : new BaseModelFingerprint { Sha256 = ByteString.CopyFrom(_options.BaseModelSha256) };
 
+    /// <summary>The task as domain values, after checking its sizes against <see cref="TrainingLimits"/> on the wire's
+    /// unsigned values (a uint32 τ of 2,000,000,000 would otherwise run for weeks, and above 2³¹ wrap negative).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is beyond its limit (the task is declined).</exception>
     internal static TrainingTask ToDomain(RoundTask task)
     {
+        if (task.Fedkseed is { } fk)
+        {
+            TrainingLimits.Check(fk.LocalSteps, 1, TrainingLimits.MaxLocalSteps, "fedkseed.local_steps");
+            TrainingLimits.Check(fk.SeedCount, 1, TrainingLimits.MaxSeedCount, "fedkseed.seed_count");
+            TrainingLimits.Check(fk.BatchSize, 1, TrainingLimits.MaxBatchSize, "fedkseed.batch_size");
+        }
+        if (task.Compeft is { } cp)
+        {
+            TrainingLimits.Check(cp.LocalSteps, 1, TrainingLimits.MaxLocalSteps, "compeft.local_steps");
+            TrainingLimits.Check(cp.Rank, 1, TrainingLimits.MaxLoraRank, "compeft.rank");
+            TrainingLimits.Check(cp.BatchSize, 1, TrainingLimits.MaxBatchSize, "compeft.batch_size");
+        }
         FedKSeedTask? fedkseed = task.Fedkseed is { } f
             ? new FedKSeedTask((int)f.SeedCount, f.SeedPoolMasterSeed, (int)f.LocalSteps, f.Epsilon, f.LearningRate, (int)f.BatchSize,
                 f.SeedProbabilities.ToArray(), f.StepSeed)
@@ -261,6 +312,9 @@ internal static partial class EdgeLog
 
     [LoggerMessage(355, LogLevel.Warning, "Round {Round} lost: {Status} {Detail}")]
     public static partial void RoundLost(ILogger logger, long round, StatusCode status, string detail);
+
+    [LoggerMessage(357, LogLevel.Warning, "Round {Round} declined: this client cannot train it: {Reason}")]
+    public static partial void Declining(ILogger logger, long round, string reason);
 
     [LoggerMessage(356, LogLevel.Information, "Federation finished: {Pushed} rounds pushed, {Missed} missed")]
     public static partial void Finished(ILogger logger, long pushed, long missed);

@@ -81,6 +81,9 @@ public sealed class FederationChannel : IDisposable
     public Task<UpdateReceipt> PushUpdateAsync(ClientUpdate request, CancellationToken cancellationToken) =>
         UnaryAsync(request, static (c, r, o) => c.PushUpdateAsync(r, o), authenticate: true, cancellationToken);
 
+    public Task<DeclineReceipt> DeclineTaskAsync(TaskDecline request, CancellationToken cancellationToken) =>
+        UnaryAsync(request, static (c, r, o) => c.DeclineTaskAsync(r, o), authenticate: true, cancellationToken);
+
     public Task<FederationStatus> GetStatusAsync(CancellationToken cancellationToken) =>
         UnaryAsync(new StatusRequest { FormatVersion = 1 }, static (c, r, o) => c.GetStatusAsync(r, o), authenticate: true, cancellationToken);
 

@@ -32,6 +32,12 @@ internal static partial class CoordinatorLog
     [LoggerMessage(108, LogLevel.Error, "Round {Round} could not be aggregated and is abandoned")]
     public static partial void AggregationFailed(ILogger logger, long round, Exception exception);
 
+    [LoggerMessage(120, LogLevel.Warning, "Round {Round}: client {ClientId} declined its task: {Reason}")]
+    public static partial void TaskDeclined(ILogger logger, long round, string clientId, string reason);
+
+    [LoggerMessage(121, LogLevel.Warning, "Round {Round} abandoned before its deadline: {Count} updates and {Undecided} selected clients still training cannot reach the quorum of {Quorum}")]
+    public static partial void RoundAbandonedEarly(ILogger logger, long round, int count, int undecided, int quorum);
+
     [LoggerMessage(109, LogLevel.Information, "Federation finished after {Rounds} aggregated rounds")]
     public static partial void Finished(ILogger logger, int rounds);
 }

@@ -15,7 +15,8 @@ namespace Federated.Server.Coordination;
 /// opens with M of them, chosen deterministically from (SelectionSeed, round id, client ids) — immediately if every
 /// enrolled client is connected, otherwise SelectionWindow after the quorum first was. Selected clients get the task until they push; the round is
 /// aggregated (one store transaction: version + close) as soon as Q updates are accepted; stragglers then get
-/// FAILED_PRECONDITION. At the deadline a round below quorum is abandoned and the next opens.</para>
+/// FAILED_PRECONDITION. At the deadline a round below quorum is abandoned and the next opens; so is a round whose
+/// selected clients declined (<see cref="DeclineTask"/>) until the rest can no longer reach the quorum.</para>
 /// <para>Time moves only through the injected <see cref="TimeProvider"/>: deadlines are checked on every call and by
 /// <see cref="Tick"/>, which a host calls periodically. Calls are serialised by one lock; the store is the truth, so
 /// a restart resumes from it (in-memory: only liveness, rebuilt as clients poll).</para>
@@ -30,6 +31,7 @@ public sealed class FederationCoordinator : IDisposable
     private readonly Lock _gate = new();
     private readonly HashSet<string> _enrollmentTokenHashes;
     private readonly Dictionary<string, DateTimeOffset> _lastSeen = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _declined = new(StringComparer.Ordinal);   // client → reason, current round (in memory)
     private DateTimeOffset? _quorumConnectedSince;
     private RoundRecord? _current;            // latest round while not closed
     private RoundParameters? _currentParameters;
@@ -125,7 +127,8 @@ public sealed class FederationCoordinator : IDisposable
             if (IsFinishedLocked()) return TaskAssignment.Finished();
             if (_current is null) TryOpenRoundLocked(now);
             if (_current is not { } round) return TaskAssignment.Wait(_options.PollInterval);
-            if (round.SelectedClients.Contains(clientId, StringComparer.Ordinal) && _store.FindUpdate(clientId, round.RoundId) is null)
+            if (round.SelectedClients.Contains(clientId, StringComparer.Ordinal) && !_declined.ContainsKey(clientId)
+                && _store.FindUpdate(clientId, round.RoundId) is null)
                 return new TaskAssignment(TaskAvailabilityKind.Assigned, round.RoundId, round.BaseVersion, _currentParameters,
                     round.Deadline, ClientRoundSeed(round.RoundId, clientId), TimeSpan.Zero);
             var untilDeadline = round.Deadline - now;
@@ -201,6 +204,40 @@ public sealed class FederationCoordinator : IDisposable
         }
     }
 
+    /// <summary>Most UTF-8 bytes of a decline reason.</summary>
+    public const int MaxDeclineReasonBytes = 1024;
+
+    /// <summary>A selected client says it cannot train this round (an unusable shard, a task beyond its limits). It gets
+    /// no task for the round any more and counts as a failure at aggregation; as soon as the accepted updates plus the
+    /// selected clients still training cannot reach the quorum, the round is abandoned at once rather than at its
+    /// deadline, and the next opens. Idempotent; declines are kept in memory (after a restart the client is asked again).</summary>
+    public void DeclineTask(string clientId, long roundId, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        if (string.IsNullOrWhiteSpace(reason) || Encoding.UTF8.GetByteCount(reason) > MaxDeclineReasonBytes)
+            throw FederationException.Invalid($"reason must be 1 to {MaxDeclineReasonBytes} UTF-8 bytes.");
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            var now = _time.GetUtcNow();
+            _lastSeen[clientId] = now;
+            AdvanceLocked(now);
+            if (_current is not { } round || round.RoundId != roundId)
+                throw FederationException.Precondition($"round_id {roundId} is not open; the open round is {(_current is null ? "none" : _current.RoundId)}.");
+            if (!round.SelectedClients.Contains(clientId, StringComparer.Ordinal))
+                throw FederationException.Precondition($"Client {clientId} was not selected for round {roundId}.");
+            if (_store.FindUpdate(clientId, roundId) is not null)
+                throw FederationException.Precondition($"Client {clientId} already has an update accepted for round {roundId}.");
+            if (!_declined.TryAdd(clientId, reason)) return;
+            CoordinatorLog.TaskDeclined(_logger, roundId, clientId, reason);
+            int count = _store.CountUpdates(roundId);
+            int undecided = round.SelectedClients.Count(c => !_declined.ContainsKey(c) && _store.FindUpdate(c, roundId) is null);
+            if (count + undecided >= _options.MinClients) return;
+            CoordinatorLog.RoundAbandonedEarly(_logger, roundId, count, undecided, _options.MinClients);
+            AbandonLocked(round, now);
+        }
+    }
+
     /// <summary>Federation and round state.</summary>
     public FederationStatusInfo GetStatus()
     {
@@ -253,8 +290,13 @@ public sealed class FederationCoordinator : IDisposable
             AggregateLocked(now);
             return;
         }
-        _store.UpdateRound(round.RoundId, RoundPhase.Closed, RoundOutcome.Abandoned, now);
         CoordinatorLog.RoundAbandoned(_logger, round.RoundId, count, _options.MinClients);
+        AbandonLocked(round, now);
+    }
+
+    private void AbandonLocked(RoundRecord round, DateTimeOffset now)
+    {
+        _store.UpdateRound(round.RoundId, RoundPhase.Closed, RoundOutcome.Abandoned, now);
         _current = null;
         _currentParameters = null;
     }
@@ -280,6 +322,7 @@ public sealed class FederationCoordinator : IDisposable
         var round = new RoundRecord(roundId, RoundPhase.Open, RoundOutcome.None, version, now, now + _options.RoundTimeout, null, selected);
         var parameters = _strategy.ConfigureRound(roundId, version);
         _store.InsertRound(round);
+        _declined.Clear();
         _current = round;
         _currentParameters = parameters;
         _quorumConnectedSince = null;
@@ -292,7 +335,7 @@ public sealed class FederationCoordinator : IDisposable
         var results = _store.ListUpdates(round.RoundId);
         var reported = results.Select(u => u.ClientId).ToHashSet(StringComparer.Ordinal);
         var failures = round.SelectedClients.Where(c => !reported.Contains(c))
-            .Select(c => new RoundFailure(c, "no update accepted before the round closed")).ToList();
+            .Select(c => new RoundFailure(c, _declined.TryGetValue(c, out var reason) ? "declined: " + reason : "no update accepted before the round closed")).ToList();
         _aggregating = true;
         try
         {

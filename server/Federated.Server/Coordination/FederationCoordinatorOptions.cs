@@ -1,3 +1,5 @@
+using Federated.Core;
+
 namespace Federated.Server.Coordination;
 
 /// <summary>
@@ -43,10 +45,11 @@ public sealed class FederationCoordinatorOptions
 
     public void Validate()
     {
-        if (Rounds < 1) throw new ArgumentOutOfRangeException(nameof(Rounds), Rounds, "Rounds must be at least 1.");
-        if (MinClients < 1) throw new ArgumentOutOfRangeException(nameof(MinClients), MinClients, "MinClients (quorum) must be at least 1.");
+        TrainingLimits.Check(Rounds, 1, TrainingLimits.MaxRounds, "Rounds (--rounds)");
+        TrainingLimits.Check(MinClients, 1, TrainingLimits.MaxClientsPerRound, "MinClients (--min-clients)");
         if (ClientsPerRound < MinClients)
             throw new ArgumentOutOfRangeException(nameof(ClientsPerRound), ClientsPerRound, $"ClientsPerRound must be at least MinClients ({MinClients}).");
+        TrainingLimits.Check(ClientsPerRound, 1, TrainingLimits.MaxClientsPerRound, "ClientsPerRound (--clients-per-round)");
         if (RoundTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(RoundTimeout), RoundTimeout, "RoundTimeout must be positive.");
         if (SelectionWindow < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(SelectionWindow), SelectionWindow, "SelectionWindow must not be negative.");
         if (ClientLivenessWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(ClientLivenessWindow), ClientLivenessWindow, "ClientLivenessWindow must be positive.");

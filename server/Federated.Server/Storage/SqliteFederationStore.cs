@@ -25,11 +25,21 @@ public sealed class SqliteFederationStore : IFederationStore
             Pooling = false,
         };
         _connection = new SqliteConnection(builder.ToString());
-        _connection.Open();
-        Execute(path == ":memory:" ? "PRAGMA journal_mode=MEMORY;" : "PRAGMA journal_mode=WAL;");
-        Execute("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;");
-        CreateSchema();
-        FederationId = ReadMeta("federation_id") ?? CreateFederationId();
+        try
+        {
+            _connection.Open();
+            Execute(path == ":memory:" ? "PRAGMA journal_mode=MEMORY;" : "PRAGMA journal_mode=WAL;");
+            Execute("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;");
+            CreateSchema();
+            FederationId = ReadMeta("federation_id") ?? CreateFederationId();
+        }
+        catch (SqliteException ex)
+        {
+            // A file that is not a SQLite database (or a damaged one): bad input naming the file, not a stack trace.
+            _connection.Dispose();
+            throw new InvalidDataException($"The federation store {Path.GetFullPath(path)} is not a readable SQLite database " +
+                $"({ex.Message.TrimEnd('.')}); restore it from a backup or start with an empty --data-dir.", ex);
+        }
     }
 
     public string FederationId { get; }

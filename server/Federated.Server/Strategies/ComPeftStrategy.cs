@@ -1,6 +1,7 @@
 using Federated.Aggregation.Merging;
 using Federated.Compression.Dense;
 using Federated.Compression.Ternary;
+using Federated.Core;
 using Federated.Server.Domain;
 
 namespace Federated.Server.Strategies;
@@ -60,14 +61,14 @@ public sealed class ComPeftStrategyOptions
     public void Validate()
     {
         if (UpdateElementCount < 1) throw new ArgumentOutOfRangeException(nameof(UpdateElementCount), UpdateElementCount, "UpdateElementCount (the adapter's trainable size) must be at least 1.");
-        if (Rank < 1) throw new ArgumentOutOfRangeException(nameof(Rank), Rank, "Rank must be at least 1.");
+        TrainingLimits.Check(Rank, 1, TrainingLimits.MaxLoraRank, "Rank (--lora-rank)");
         if (!(Alpha > 0) || !float.IsFinite(Alpha)) throw new ArgumentOutOfRangeException(nameof(Alpha), Alpha, "Alpha must be finite and > 0.");
         if (TargetModules is null || TargetModules.Count == 0) throw new ArgumentOutOfRangeException(nameof(TargetModules), "TargetModules must name at least one projection.");
         if (!(Density > 0 && Density <= 1)) throw new ArgumentOutOfRangeException(nameof(Density), Density, "Density must be in (0, 1].");
         if (!(ScaleFactor >= 0) || !float.IsFinite(ScaleFactor)) throw new ArgumentOutOfRangeException(nameof(ScaleFactor), ScaleFactor, "ScaleFactor must be finite and ≥ 0 (0 = default).");
         if (!(LearningRate > 0) || !float.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be finite and > 0.");
-        if (LocalSteps < 1) throw new ArgumentOutOfRangeException(nameof(LocalSteps), LocalSteps, "LocalSteps must be at least 1.");
-        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1.");
+        TrainingLimits.Check(LocalSteps, 1, TrainingLimits.MaxLocalSteps, "LocalSteps (τ, --local-steps)");
+        TrainingLimits.Check(BatchSize, 1, TrainingLimits.MaxBatchSize, "BatchSize (--batch-size)");
         if (!Enum.IsDefined(Aggregation)) throw new ArgumentOutOfRangeException(nameof(Aggregation), Aggregation, "Aggregation must be Mean or Ties.");
         ArgumentNullException.ThrowIfNull(Ties);
         Ties.Validate();

@@ -1,4 +1,5 @@
 using Federated.Aggregation.FedKSeed;
+using Federated.Core;
 using Federated.Core.Seeds;
 using Federated.Protocol.V1;
 using Federated.Server.Domain;
@@ -27,12 +28,11 @@ public sealed class FedKSeedStrategyOptions
 
     public void Validate()
     {
-        if (SeedCount < 1 || SeedCount > SeedPool.MaxCount)
-            throw new ArgumentOutOfRangeException(nameof(SeedCount), SeedCount, $"SeedCount (K) must be in [1, {SeedPool.MaxCount}].");
-        if (LocalSteps < 1) throw new ArgumentOutOfRangeException(nameof(LocalSteps), LocalSteps, "LocalSteps (τ) must be at least 1.");
+        TrainingLimits.Check(SeedCount, 1, TrainingLimits.MaxSeedCount, "SeedCount (K, --seed-count)");
+        TrainingLimits.Check(LocalSteps, 1, TrainingLimits.MaxLocalSteps, "LocalSteps (τ, --local-steps)");
         if (!(Epsilon > 0) || !float.IsFinite(Epsilon)) throw new ArgumentOutOfRangeException(nameof(Epsilon), Epsilon, "Epsilon must be finite and > 0.");
         if (!(LearningRate > 0) || !float.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be finite and > 0.");
-        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1.");
+        TrainingLimits.Check(BatchSize, 1, TrainingLimits.MaxBatchSize, "BatchSize");
     }
 }
 

@@ -1,3 +1,4 @@
+using Federated.Core;
 using Federated.Server.Strategies;
 
 namespace Federated.Simulation.ComPeft;
@@ -71,11 +72,11 @@ public sealed record ComPeftSimulationOptions : SimulationOptions
     public void Validate()
     {
         ValidateShared();
-        if (LocalSteps < 1) throw new ArgumentOutOfRangeException(nameof(LocalSteps), LocalSteps, "--local-steps must be at least 1.");
-        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "--batch-size must be at least 1.");
+        TrainingLimits.Check(LocalSteps, 1, TrainingLimits.MaxLocalSteps, "--local-steps");
+        TrainingLimits.Check(BatchSize, 1, TrainingLimits.MaxBatchSize, "--batch-size");
         if (!(LearningRate > 0) || !float.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "--lr must be finite and > 0.");
         if (!(MaxGradNorm >= 0) || !double.IsFinite(MaxGradNorm)) throw new ArgumentOutOfRangeException(nameof(MaxGradNorm), MaxGradNorm, "--max-grad-norm must be finite and ≥ 0.");
-        if (LoraRank < 1) throw new ArgumentOutOfRangeException(nameof(LoraRank), LoraRank, "--lora-rank must be at least 1.");
+        TrainingLimits.Check(LoraRank, 1, TrainingLimits.MaxLoraRank, "--lora-rank");
         if (!(LoraAlpha > 0) || !float.IsFinite(LoraAlpha)) throw new ArgumentOutOfRangeException(nameof(LoraAlpha), LoraAlpha, "--lora-alpha must be finite and > 0.");
         if (TargetModules.Count == 0) throw new ArgumentOutOfRangeException(nameof(TargetModules), "--lora-targets must name at least one projection.");
         if (!(Density > 0 && Density <= 1)) throw new ArgumentOutOfRangeException(nameof(Density), Density, "--density must be in (0, 1].");

@@ -1,3 +1,5 @@
+using Federated.Core;
+
 namespace Federated.Simulation.FedKSeed;
 
 /// <summary>
@@ -39,8 +41,8 @@ public sealed record FedKSeedSimulationOptions : SimulationOptions
     public void Validate()
     {
         ValidateShared();
-        if (Seeds < 1 || Seeds > 65536) throw new ArgumentOutOfRangeException(nameof(Seeds), Seeds, "--seeds (K) must be in [1, 65536].");
-        if (LocalSteps < 1) throw new ArgumentOutOfRangeException(nameof(LocalSteps), LocalSteps, "--local-steps must be at least 1.");
+        TrainingLimits.Check(Seeds, 1, TrainingLimits.MaxSeedCount, "--seeds");
+        TrainingLimits.Check(LocalSteps, 1, TrainingLimits.MaxLocalSteps, "--local-steps");
         if (!(Epsilon > 0) || !float.IsFinite(Epsilon)) throw new ArgumentOutOfRangeException(nameof(Epsilon), Epsilon, "--epsilon must be finite and > 0.");
         if (!(LearningRate > 0) || !float.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "--lr must be finite and > 0.");
     }
