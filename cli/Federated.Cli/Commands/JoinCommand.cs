@@ -16,10 +16,11 @@ internal static class JoinCommand
     /// change says which, <see cref="MethodSelectingTrainer"/>), with the simulator's defaults — FedKSeed zeroth-order
     /// steps (<see cref="FedKSeedLocalTrainer"/>, max length 128, all tensors trainable) or ComPEFT LoRA rounds
     /// (<see cref="ComPeftLocalTrainer"/>, max length 128). Returning null makes `federated join` exit 1 with a clear
-    /// message (tests may swap the factory).
+    /// message (tests may swap the factory). Arguments: the model directory and the scratch directory (STATE/scratch),
+    /// where FedKSeed keeps its held-weights file.
     /// </summary>
-    internal static Func<string, ILocalTrainer?> TrainerFactory { get; set; } =
-        modelDir => new MethodSelectingTrainer(new FedKSeedLocalTrainer(modelDir), new ComPeftLocalTrainer(modelDir));
+    internal static Func<string, string, ILocalTrainer?> TrainerFactory { get; set; } = (modelDir, scratchDir) =>
+        new MethodSelectingTrainer(new FedKSeedLocalTrainer(modelDir, scratchDirectory: scratchDir), new ComPeftLocalTrainer(modelDir));
 
     public static Command Create()
     {
@@ -37,7 +38,7 @@ internal static class JoinCommand
         var token = new Option<string>("--token") { Description = "Enrollment token from the operator (used once; the credential is kept in --state).", Required = true };
         var model = new Option<DirectoryInfo>("--model") { Description = "Base model directory (the same files as the server's).", Required = true };
         var data = new Option<FileInfo>("--data") { Description = "This client's training shard (JSONL).", Required = true };
-        var state = new Option<DirectoryInfo?>("--state") { Description = "Client state directory (identity, credential, pending update). Default: ./.federated-client" };
+        var state = new Option<DirectoryInfo?>("--state") { Description = "Client state directory (identity, credential, pending update, scratch/). Default: ./.federated-client" };
         var json = new Option<bool>("--json") { Description = "Print one JSON summary object at the end." };
         var command = new Command("join", """
             Join a federation as an edge client: enroll once, then get tasks, sync the model, train locally, push updates,
@@ -55,7 +56,8 @@ internal static class JoinCommand
             if (!modelDir.Exists) throw new DirectoryNotFoundException($"The model directory {modelDir.FullName} does not exist.");
             if (!shard.Exists) throw new FileNotFoundException($"The data shard {shard.FullName} does not exist.", shard.FullName);
             var fingerprint = ModelFingerprint.Compute(modelDir.FullName);
-            var trainer = TrainerFactory(modelDir.FullName);
+            string stateDir = parse.GetValue(state)?.FullName ?? Path.GetFullPath(".federated-client");
+            var trainer = TrainerFactory(modelDir.FullName, Path.Combine(stateDir, "scratch"));
             if (trainer is null)
             {
                 Console.Error.WriteLine("error: no local trainer is available in this build (the FedKSeed/ComPEFT trainers are not wired into " +
@@ -66,7 +68,7 @@ internal static class JoinCommand
             var options = new EdgeClientOptions
             {
                 Server = parse.GetValue(server)!, EnrollmentToken = parse.GetValue(token)!, BaseModelSha256 = fingerprint.Sha256,
-                StateDirectory = parse.GetValue(state)?.FullName ?? Path.GetFullPath(".federated-client"),
+                StateDirectory = stateDir,
             };
             using var loggers = LoggerFactory.Create(b => b.AddCliConsole().AddFilter("Grpc", LogLevel.Warning));
             using var channel = FederationChannel.Create(options.Server, new FederationChannelOptions(), TimeProvider.System, loggers: loggers);

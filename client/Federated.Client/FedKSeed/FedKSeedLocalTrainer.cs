@@ -13,8 +13,8 @@ namespace Federated.Client.FedKSeed;
 /// (<c>FedKSeedSimulation.RunRound</c>), driven by the server's tasks instead of a loop.
 /// <list type="bullet">
 /// <item>State: one working <see cref="CausalLm"/> + the weights at the held global version in a <see cref="HeldWeights"/>
-/// scratch file under the temp directory (OS page cache, not process memory: the process holds one model, like the
-/// simulator). Nothing is persisted: on start the held version is 0 (the base model) and the edge
+/// scratch file under the scratch directory (e.g. `join`'s STATE/scratch; OS page cache, not process memory: the
+/// process holds one model, like the simulator). Nothing is persisted: on start the held version is 0 (the base model) and the edge
 /// client replays ΔH since 0, which rebuilds exactly the version it had (the seed protocol is deterministic).</item>
 /// <item>Sync: θ ← θ − η·ΔH[s]·z(s) per seed, ascending index (<see cref="SeedPerturbation.Replay"/>), applied to the
 /// held copy. η, K and the pool's master seed come from a task. <see cref="Edge.EdgeClient"/> always asks for a task
@@ -36,6 +36,7 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer, IDisposable
     private readonly int _maxLength;
     private readonly string? _trainablePattern;
     private readonly FedKSeedTrainerOptions _trainerOptions;
+    private readonly string _scratchDirectory;
     private readonly PendingModelDeltas _deltas = new(GlobalModelDeltaKind.SeedDelta, "FedKSeed");
     private CausalLm? _model;
     private TrainableSet? _trainable;
@@ -49,9 +50,11 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer, IDisposable
     /// <param name="maxLength">Maximum tokens per example (capped by the model's context).</param>
     /// <param name="trainablePattern">Regex over parameter names of the trained tensors; null = all (the simulator's default).</param>
     /// <param name="trainerOptions">Client-side options of the local steps (DPZero clip and noise); null = none.</param>
+    /// <param name="scratchDirectory">Where the held-weights scratch file goes (stale ones there are deleted); null = the temp directory.</param>
     public FedKSeedLocalTrainer(string modelDirectory, int maxLength = DefaultMaxLength, string? trainablePattern = null,
-        FedKSeedTrainerOptions? trainerOptions = null)
+        FedKSeedTrainerOptions? trainerOptions = null, string? scratchDirectory = null)
     {
+        _scratchDirectory = scratchDirectory ?? Path.GetTempPath();
         _trainerOptions = trainerOptions ?? new FedKSeedTrainerOptions();
         _trainerOptions.Validate();
         ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
@@ -81,7 +84,7 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer, IDisposable
         _encoder = new ExampleEncoder(HfTokenizer.Load(_modelDirectory), Math.Min(_maxLength, _model.Config.MaxPositions));
         _trainable = TrainableSet.Create(_model.Parameters, _trainablePattern);
         _global?.Dispose();
-        _global = new HeldWeights(_model.Weights, Path.GetTempPath());
+        _global = new HeldWeights(_model.Weights, _scratchDirectory);
         _deltas.Reset();
         return ValueTask.FromResult(0L);
     }

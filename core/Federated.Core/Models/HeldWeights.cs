@@ -7,8 +7,11 @@ namespace Federated.Core.Models;
 /// from and the model goes back to after its local steps — kept in a scratch file of 4 bytes per weight, not in process
 /// memory. The file is written and read with positional I/O (never memory-mapped), so the copy lives in the OS page
 /// cache, which the kernel can drop to disk under memory pressure, and the process holds one model. A restore is one
-/// sequential read; it gives back exactly the bits stored. The file is deleted when disposed (or when the process
-/// closes the handle).
+/// sequential read; it gives back exactly the bits stored.
+/// <para>No file outlives its process, even one killed with SIGKILL: on Unix the file is unlinked as soon as it is
+/// open (it lives on through the handle, and the kernel frees it when the process ends); on Windows it is opened
+/// delete-on-close, which the OS honours at process exit. Files left by older builds are removed when the next
+/// HeldWeights is made in the same directory (<see cref="DeleteStale"/>).</para>
 /// </summary>
 public sealed class HeldWeights : IDisposable
 {
@@ -21,10 +24,37 @@ public sealed class HeldWeights : IDisposable
     public HeldWeights(ReadOnlySpan<float> weights, string directory)
     {
         Directory.CreateDirectory(directory);
-        string path = Path.Combine(directory, $"held-weights-{Environment.ProcessId}-{Guid.NewGuid():N}.bin");
-        _file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, bufferSize: 0, FileOptions.DeleteOnClose);
+        DeleteStale(directory);
+        string path = Path.Combine(directory, $"{FilePrefix}{Environment.ProcessId}-{Guid.NewGuid():N}.bin");
+        bool windows = OperatingSystem.IsWindows();
+        _file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, bufferSize: 0,
+            windows ? FileOptions.DeleteOnClose : FileOptions.None);
+        if (!windows) File.Delete(path);
         Length = weights.Length;
         Store(weights);
+    }
+
+    private const string FilePrefix = "held-weights-";
+
+    /// <summary>Deletes held-weights scratch files in <paramref name="directory"/> that a process left behind; a file
+    /// still open elsewhere (Windows) or not ours to delete is skipped. Returns how many were deleted.</summary>
+    public static int DeleteStale(string directory)
+    {
+        if (!Directory.Exists(directory)) return 0;
+        int deleted = 0;
+        foreach (var file in Directory.EnumerateFiles(directory, FilePrefix + "*.bin"))
+        {
+            try
+            {
+                File.Delete(file);
+                deleted++;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // in use by a live process (Windows) or another user's: not stale, or not ours
+            }
+        }
+        return deleted;
     }
 
     /// <summary>Number of weights held.</summary>

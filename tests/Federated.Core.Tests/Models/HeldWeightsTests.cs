@@ -55,8 +55,7 @@ public sealed class HeldWeightsTests : IDisposable
     public void Dispose_ScratchFile_IsDeleted()
     {
         // Arrange
-        var held = new HeldWeights(new float[1024], _dir);
-        Assert.Single(Directory.GetFiles(_dir));
+        var held = new HeldWeights(new float[1024], _dir);   // on Unix already unlinked (HeldWeightsScratchTests)
 
         // Act
         held.Dispose();
