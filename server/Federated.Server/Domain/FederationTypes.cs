@@ -25,7 +25,8 @@ public enum RoundOutcome
 {
     None = 0,
     Aggregated = 1,
-    /// <summary>The deadline passed with fewer accepted updates than the quorum; the model did not change.</summary>
+    /// <summary>The deadline passed with fewer accepted updates than the quorum, or declines left too few selected
+    /// clients to reach it; the model did not change.</summary>
     Abandoned = 2,
 }
 
