@@ -15,6 +15,7 @@ internal sealed class CliProcesses : IDisposable
 {
     private readonly List<Process> _processes = [];
     private readonly StringBuilder _log = new();
+    private readonly Dictionary<int, StringBuilder> _stdout = [];
 
     public CliProcesses(string category)
     {
@@ -35,7 +36,16 @@ internal sealed class CliProcesses : IDisposable
     public static string Fixture(string name) => Path.Combine(RepositoryRoot(), "tests", "data", "fixtures", name);
 
     /// <summary>Starts `dotnet federated.dll args…` with redirected output.</summary>
-    public Process Start(params string[] args)
+    public Process Start(params string[] args) => Start(null, args);
+
+    /// <summary>What the process wrote to stdout alone (untagged), so far.</summary>
+    public string StandardOutput(Process process)
+    {
+        lock (_stdout) return _stdout[process.Id].ToString();
+    }
+
+    /// <summary>Starts `dotnet federated.dll args…` with redirected output and extra environment variables.</summary>
+    public Process Start(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         string configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;   // bin/<Configuration>/net10.0
         string cli = Path.Combine(RepositoryRoot(), "cli", "Federated.Cli", "bin", configuration, "net10.0", "federated.dll");
@@ -43,9 +53,16 @@ internal sealed class CliProcesses : IDisposable
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(cli);
         foreach (var a in args) start.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         var process = Process.Start(start)!;
         string tag = $"[{args[0]} {process.Id}] ";
-        process.OutputDataReceived += (_, e) => { lock (_log) _log.Append(tag).AppendLine(e.Data); };
+        var stdout = new StringBuilder();
+        lock (_stdout) _stdout[process.Id] = stdout;
+        process.OutputDataReceived += (_, e) =>
+        {
+            lock (_log) _log.Append(tag).AppendLine(e.Data);
+            if (e.Data is not null) lock (_stdout) stdout.AppendLine(e.Data);
+        };
         process.ErrorDataReceived += (_, e) => { lock (_log) _log.Append(tag).AppendLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

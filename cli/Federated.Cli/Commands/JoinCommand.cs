@@ -4,6 +4,7 @@ using Federated.Client.Edge;
 using Federated.Client.FedKSeed;
 using Federated.Client.Networking;
 using Federated.Client.Training;
+using Federated.Core.Models;
 using Microsoft.Extensions.Logging;
 
 namespace Federated.Cli.Commands;
@@ -57,7 +58,9 @@ internal static class JoinCommand
             if (!shard.Exists) throw new FileNotFoundException($"The data shard {shard.FullName} does not exist.", shard.FullName);
             var fingerprint = ModelFingerprint.Compute(modelDir.FullName);
             string stateDir = parse.GetValue(state)?.FullName ?? Path.GetFullPath(".federated-client");
-            var trainer = TrainerFactory(modelDir.FullName, Path.Combine(stateDir, "scratch"));
+            string scratchDir = Path.Combine(stateDir, "scratch");
+            HeldWeights.DeleteStale(scratchDir);   // what a killed run of an older build left (this build's files vanish with the process)
+            var trainer = TrainerFactory(modelDir.FullName, scratchDir);
             if (trainer is null)
             {
                 Console.Error.WriteLine("error: no local trainer is available in this build (the FedKSeed/ComPEFT trainers are not wired into " +
