@@ -8,10 +8,22 @@ internal static class FederationDb
 {
     public sealed record RoundRow(long RoundId, RoundPhase Phase, RoundOutcome Outcome, DateTimeOffset Deadline, DateTimeOffset? ClosedAt);
 
-    /// <summary>The round's row, or null when it does not exist (yet).</summary>
+    /// <summary>The round's row, or null when it does not exist (yet; or the server is still creating the schema).</summary>
     public static RoundRow? ReadRound(string path, long roundId)
     {
         if (!File.Exists(path)) return null;
+        try
+        {
+            return Read(path, roundId);
+        }
+        catch (SqliteException)
+        {
+            return null;   // no such table yet, or busy: ask again
+        }
+    }
+
+    private static RoundRow? Read(string path, long roundId)
+    {
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false,
