@@ -55,12 +55,49 @@ public sealed class HeldWeightsTests : IDisposable
     public void Dispose_ScratchFile_IsDeleted()
     {
         // Arrange
-        var held = new HeldWeights(new float[1024], _dir);   // on Unix already unlinked (HeldWeightsScratchTests)
+        var held = new HeldWeights(new float[1024], _dir);   // on Unix already unlinked (below)
 
         // Act
         held.Dispose();
 
         // Assert
         Assert.Empty(Directory.GetFiles(_dir));
+    }
+
+    [Fact]
+    public void Constructor_OnUnix_LeavesNoNamedFileYetRestores()
+    {
+        if (OperatingSystem.IsWindows()) return;   // Windows keeps the name until the delete-on-close handle closes
+
+        // Arrange
+        float[] weights = [1f, -2f, 3.5f];
+        var restored = new float[3];
+
+        // Act: a process killed now (SIGKILL) would leave nothing behind in the directory.
+        using var held = new HeldWeights(weights, _dir);
+        var files = Directory.GetFiles(_dir);
+        held.CopyTo(restored);
+
+        // Assert
+        Assert.Empty(files);
+        Assert.Equal(weights, restored);
+    }
+
+    [Fact]
+    public void Constructor_StaleScratchFileInDirectory_DeletesIt()
+    {
+        // Arrange: what a process killed by an older build left behind, and an unrelated file.
+        Directory.CreateDirectory(_dir);
+        string stale = Path.Combine(_dir, "held-weights-4242-0123456789abcdef0123456789abcdef.bin");
+        string other = Path.Combine(_dir, "notes.bin");
+        File.WriteAllBytes(stale, new byte[64]);
+        File.WriteAllBytes(other, [1]);
+
+        // Act
+        using var held = new HeldWeights(new float[4], _dir);
+
+        // Assert
+        Assert.False(File.Exists(stale));
+        Assert.True(File.Exists(other));
     }
 }
