@@ -302,7 +302,7 @@ public sealed class FederationCoordinator : IDisposable
             _strategy.Apply(version);
             CoordinatorLog.RoundAggregated(_logger, round.RoundId, results.Count, failures.Count, version.Version);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception ex) when (ex is not OperationCanceledException and not FederationStoreException)
         {
             CoordinatorLog.AggregationFailed(_logger, round.RoundId, ex);
             _store.UpdateRound(round.RoundId, RoundPhase.Closed, RoundOutcome.Abandoned, now);
