@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace Federated.Cli;
 
 /// <summary>
-/// Runs a parsed command line with the project's exit-code contract (DESIGN.md §7):
+/// Runs a parsed command line with the project's exit-code contract (README §Commands):
 /// 0 ok, 1 failure, 2 bad usage or bad input. Bad input is reported as one line on stderr, never a stack trace.
 /// </summary>
 internal static class CliRunner

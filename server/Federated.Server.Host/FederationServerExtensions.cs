@@ -18,7 +18,7 @@ namespace Federated.Server.Host;
 /// <c>app.MapFederationServer()</c>.</summary>
 public static class FederationServerExtensions
 {
-    /// <summary>Registers the coordinator, its SQLite store and strategy, gRPC (with the auth/status interceptor and
+    /// <summary>Registers the coordinator, its store (<see cref="FederationServerOptions.Store"/>) and strategy, gRPC (with the auth/status interceptor and
     /// the receive limit), gRPC health and reflection, and the background round ticker. A <see cref="TimeProvider"/>
     /// registered before this call is used (tests pass a FakeTimeProvider); otherwise the system clock.</summary>
     public static IServiceCollection AddFederationServer(this IServiceCollection services, Action<FederationServerOptions> configure)
@@ -29,12 +29,8 @@ public static class FederationServerExtensions
         options.Validate();
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<IFederationStore>(_ =>
-        {
-            if (options.DataDirectory is null) return new SqliteFederationStore(":memory:");
-            Directory.CreateDirectory(options.DataDirectory);
-            return new SqliteFederationStore(Path.Combine(options.DataDirectory, "federation.db"));
-        });
+        services.AddSingleton(_ => FederationStores.Open(options.Store
+            ?? (options.DataDirectory is null ? FederationStores.Memory : FederationStores.InDataDirectory(options.DataDirectory))));
         services.AddSingleton<IFederationStrategy>(sp => options.StrategyFactory?.Invoke(sp) ?? options.Method switch
         {
             TrainingMethodKind.FedKSeed => new FedKSeedStrategy(options.FedKSeed),

@@ -16,6 +16,11 @@ public sealed class FederationServerOptions
     /// <summary>Directory of the durable state (federation.db, SQLite WAL). Null keeps state in memory (tests only).</summary>
     public string? DataDirectory { get; set; }
 
+    /// <summary>Where the federation state lives, as <see cref="Federated.Server.Storage.FederationStores.Open"/> reads it
+    /// (<c>memory</c> or <c>sqlite:PATH</c>). Null: <c>sqlite:DataDirectory/federation.db</c>, or <c>memory</c> without
+    /// <see cref="DataDirectory"/> (tests only).</summary>
+    public string? Store { get; set; }
+
     /// <summary>Rounds, quorum, deadlines, enrollment tokens.</summary>
     public FederationCoordinatorOptions Coordinator { get; } = new();
 

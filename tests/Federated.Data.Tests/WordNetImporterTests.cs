@@ -135,16 +135,6 @@ public sealed class WordNetImporterTests
 
 public sealed class WordSplitTests
 {
-    [Theory]
-    // Published FNV-1a 64-bit test vectors (http://www.isthe.com/chongo/tech/comp/fnv/, test_fnv.c).
-    [InlineData("", 0xcbf29ce484222325UL)]
-    [InlineData("a", 0xaf63dc4c8601ec8cUL)]
-    [InlineData("foobar", 0x85944171f73967e8UL)]
-    public void Fnv1a64_KnownVectors(string text, ulong expected)
-    {
-        Assert.Equal(expected, WordSplit.Fnv1a64(System.Text.Encoding.ASCII.GetBytes(text)));
-    }
-
     [Fact]
     public void Assign_ManyWords_ApproximatesPercentages()
     {

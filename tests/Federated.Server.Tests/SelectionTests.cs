@@ -41,4 +41,32 @@ public sealed class SelectionTests
         // Assert: 10 possible pairs; 8 seeds all choosing the same pair would mean the seed is ignored.
         Assert.True(selections > 1, $"only {selections} distinct selection(s) over 8 seeds");
     }
+
+    // Expected values from an independent Python transcription of the documented rule (SplitMix64 and FNV-1a-64):
+    // selection key of a client in round r = SplitMix64(seed ⊕ r·0xD1B54A32D192ED03 ⊕ FNV-1a(id)), lowest M win;
+    // its round seed = SplitMix64(seed ⊕ r·0x9E3779B97F4A7C15 ⊕ FNV-1a(id)).
+    [Theory]
+    [InlineData(11UL, "c-1,c-4")]
+    [InlineData(3UL, "c-3,c-4")]
+    public void OpenRound_KnownSeed_SelectsByDocumentedRule(ulong seed, string expected)
+    {
+        // Arrange
+        string[] ids = ["c-1", "c-2", "c-3", "c-4", "c-5"];
+
+        // Act
+        var selected = SelectedIds(seed, ids);
+
+        // Assert
+        Assert.Equal(expected, string.Join(",", selected));
+    }
+
+    [Fact]
+    public void ClientRoundSeed_KnownInputs_MatchesDocumentedRule()
+    {
+        // Act
+        ulong seed = Federated.Server.Coordination.FederationCoordinator.ClientRoundSeed(7, 3, "c-0123456789abcdef");
+
+        // Assert
+        Assert.Equal(0x77797e957cf68938UL, seed);
+    }
 }

@@ -9,15 +9,18 @@ using Microsoft.Extensions.Time.Testing;
 namespace Federated.Server.Tests;
 
 /// <summary>A coordinator over a SQLite file in a fresh temp directory, a FedKSeed strategy (K = 16, τ = 4) and a fake
-/// clock. <see cref="Reopen"/> simulates a restart: new store, strategy and coordinator on the same file.</summary>
+/// clock (or over the store <c>openStore</c> opens on that directory). <see cref="Reopen"/> simulates a restart: new
+/// store, strategy and coordinator on the same file.</summary>
 internal sealed class TestFederation : IDisposable
 {
     public const string Token = "enroll-secret";
     private readonly Action<FederationCoordinatorOptions>? _configure;
+    private readonly Func<string, IFederationStore> _openStore;
 
-    public TestFederation(Action<FederationCoordinatorOptions>? configure = null)
+    public TestFederation(Action<FederationCoordinatorOptions>? configure = null, Func<string, IFederationStore>? openStore = null)
     {
         _configure = configure;
+        _openStore = openStore ?? (directory => new SqliteFederationStore(Path.Combine(directory, "federation.db")));
         Directory = Path.Combine(Path.GetTempPath(), "federated-server-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(Directory);
         Time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
@@ -26,7 +29,7 @@ internal sealed class TestFederation : IDisposable
 
     public string Directory { get; }
     public FakeTimeProvider Time { get; }
-    public SqliteFederationStore Store { get; private set; } = null!;
+    public IFederationStore Store { get; private set; } = null!;
     public FedKSeedStrategy Strategy { get; private set; } = null!;
     public FederationCoordinator Coordinator { get; private set; } = null!;
 
@@ -41,7 +44,7 @@ internal sealed class TestFederation : IDisposable
         };
         options.EnrollmentTokens.Add(Token);
         _configure?.Invoke(options);
-        Store = new SqliteFederationStore(Path.Combine(Directory, "federation.db"));
+        Store = _openStore(Directory);
         Strategy = new FedKSeedStrategy(StrategyOptions);
         Coordinator = new FederationCoordinator(Store, Strategy, options, Time);
     }

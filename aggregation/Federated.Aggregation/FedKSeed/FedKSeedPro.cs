@@ -3,7 +3,8 @@ using Federated.Core.Seeds;
 namespace Federated.Aggregation.FedKSeed;
 
 /// <summary>
-/// FedKSeed-Pro seed probabilities, as in the reference code (research note §1.5):
+/// FedKSeed-Pro seed probabilities, as in the reference code (FedKSeed branch of
+/// github.com/alibaba/FederatedScope, server.py):
 /// ψₛ = mean(|clip(histₛ, −c, c)|) with histₛ starting as [initial], ψ̃ = (ψ − min ψ)/(max ψ − min ψ + 1e−10),
 /// p = softmax(ψ̃). The history is kept as a running sum of |clip(g)| and a count per seed (O(K) memory), not as lists.
 /// Every raw, unweighted scalar from every client counts once. Since ψ̃ ∈ [0, 1], p_max/p_min ≤ e.

@@ -8,7 +8,7 @@ namespace Federated.Cli.Commands;
 
 /// <summary>
 /// `federated bench`: GEMM GFLOP/s and end-to-end engine timings on the reference config of
-/// shared/bench/torch_llama_ref.py, so ours and PyTorch's can be run side by side (docs/performance.md).
+/// tools/bench/torch_llama_ref.py, so ours and PyTorch's can be run side by side (docs/performance.md).
 /// </summary>
 internal static class BenchCommand
 {
@@ -72,7 +72,7 @@ internal static class BenchCommand
                 table.AddRow($"FedKSeed sync, {r.RoundsBehind} rounds behind ({r.StepsMissed:N0} steps missed)",
                     $"{r.SeedsReplayed:N0} seeds · {r.Milliseconds:F0} ms ({r.MillisecondsPerSeed:F2} ms/seed)");
             AnsiConsole.Write(table);
-            Console.WriteLine($"threads {threadCount}; compare: python3 shared/bench/torch_llama_ref.py (docs/performance.md)");
+            Console.WriteLine($"threads {threadCount}; compare: python3 tools/bench/torch_llama_ref.py (docs/performance.md)");
             return CliRunner.Ok;
         });
         return command;

@@ -179,9 +179,10 @@ public sealed class EdgeClient
             FormatVersion = FormatVersion, ClientId = state.Current.ClientId, SinceVersion = (ulong)from, BaseModel = Fingerprint(),
         }, cancellationToken).ConfigureAwait(false);
         var last = download.Last;
+        var entries = last.Kind == ModelPayloadKind.SeedDelta ? last.SeedDelta.Entries().ToArray() : [];
         var delta = last.Kind == ModelPayloadKind.SeedDelta
             ? new GlobalModelDelta(GlobalModelDeltaKind.SeedDelta, (long)last.SeedDelta.FromVersion, (long)last.ModelVersion,
-                [.. last.SeedDelta.Entries().Select(e => (uint)e.SeedIndex)], [.. last.SeedDelta.Entries().Select(e => e.Delta)], [], [])
+                [.. entries.Select(e => (uint)e.SeedIndex)], [.. entries.Select(e => e.Delta)], [], [])
             : new GlobalModelDelta(GlobalModelDeltaKind.CompressedAdapter, from, (long)last.ModelVersion, [], [], download.Payload,
                 last.Layout.Select(e => (e.Name, e.ElementCount)).ToArray());
         if (delta.FromVersion != from)

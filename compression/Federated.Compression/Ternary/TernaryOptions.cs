@@ -60,7 +60,7 @@ public sealed record TernaryOptions
     /// <summary>
     /// α(d) = E[|x| : |x| ≥ t] / σ for x ~ N(0, σ²) and t the two-sided d-quantile, i.e. α = 2φ(z)/d with z = Φ⁻¹(1 − d/2).
     /// With this α, α·σ equals the least-squares (STC) scale for Gaussian updates. Values: 1 % → 2.89, 5 % → 2.34,
-    /// 10 % → 2.06, 20 % → 1.75, 30 % → 1.55 (the research note's table); d = 1 gives √(2/π) ≈ 0.80.
+    /// 10 % → 2.06, 20 % → 1.75, 30 % → 1.55; d = 1 gives √(2/π) ≈ 0.80.
     /// </summary>
     public static double DefaultAlpha(double density)
     {

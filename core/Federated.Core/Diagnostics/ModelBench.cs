@@ -13,7 +13,7 @@ public sealed record ModelBenchResult(
     double GenerateTokensPerSecond, double InferencePeakMb, double ZoPeakMb);
 
 /// <summary>
-/// End-to-end engine timings on one model config, the shapes of shared/bench/torch_llama_ref.py so the two can be run
+/// End-to-end engine timings on one model config, the shapes of tools/bench/torch_llama_ref.py so the two can be run
 /// side by side: forward + loss on [batch, seqLen] random ids; one MeZO/FedKSeed step (two forwards, four in-place
 /// seeded perturbations); one LoRA step (rank 8, α 16, every linear layer of the blocks: forward, backward, AdamW);
 /// greedy generation with the KV cache. Weights are random N(0, 0.02²) (speed does not depend on their values).

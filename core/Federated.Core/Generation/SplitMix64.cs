@@ -23,7 +23,10 @@ public struct SplitMix64
     /// The seed of sub-stream <paramref name="stream"/> of <paramref name="seed"/> (e.g. a client's stream for a round):
     /// one SplitMix64 output of seed ⊕ stream·0xD1B54A32D192ED03, so nearby streams never overlap in practice.
     /// </summary>
-    public static ulong Derive(ulong seed, long stream) => new SplitMix64(seed ^ ((ulong)stream * 0xD1B54A32D192ED03UL)).NextUInt64();
+    public static ulong Derive(ulong seed, long stream) => Mix(seed ^ ((ulong)stream * 0xD1B54A32D192ED03UL));
+
+    /// <summary>The first output of a generator seeded with <paramref name="seed"/>: a 64-bit mixing function.</summary>
+    public static ulong Mix(ulong seed) => new SplitMix64(seed).NextUInt64();
 
     /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));

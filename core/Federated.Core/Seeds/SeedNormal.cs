@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Federated.Core.Seeds;
 
@@ -116,11 +117,11 @@ public static partial class SeedNormal
             element += (ulong)take;
         }
         if (path == Path.Vector512)
-            i = RunVector512(k0, k1, tensor, ref element, ref d, i, n, scale, add);
+            i = RunLanes<Lanes512, Vector512<uint>, Vector512<int>, Vector512<float>>(k0, k1, tensor, ref element, ref d, i, n, scale, add);
         if (path >= Path.Vector256)
-            i = RunVector256(k0, k1, tensor, ref element, ref d, i, n, scale, add);
+            i = RunLanes<Lanes256, Vector256<uint>, Vector256<int>, Vector256<float>>(k0, k1, tensor, ref element, ref d, i, n, scale, add);
         if (path >= Path.Vector128)
-            i = RunVector128(k0, k1, tensor, ref element, ref d, i, n, scale, add);
+            i = RunLanes<Lanes128, Vector128<uint>, Vector128<int>, Vector128<float>>(k0, k1, tensor, ref element, ref d, i, n, scale, add);
         for (; n - i >= 4; i += 4, element += 4)
         {
             var (z0, z1, z2, z3) = BlockNormals(k0, k1, tensor, element >> 2);

@@ -1,4 +1,4 @@
-using System.Text;
+using Federated.Core.Generation;
 
 namespace Federated.Data.WordNet;
 
@@ -30,19 +30,11 @@ public sealed record WordSplit(int Seed = WordSplit.DefaultSeed, int PretrainPer
     /// <summary>The split of a word (case-insensitive).</summary>
     public DataSplit Assign(string word)
     {
-        int bucket = (int)(Fnv1a64(Encoding.UTF8.GetBytes($"{Seed}:{word.ToLowerInvariant()}")) % 100);
+        int bucket = (int)(Fnv1a.Hash64($"{Seed}:{word.ToLowerInvariant()}") % 100);
         if (bucket < PretrainPercent) return DataSplit.Pretrain;
         if (bucket < PretrainPercent + TrainPercent) return DataSplit.Train;
         if (bucket < PretrainPercent + TrainPercent + ValidationPercent) return DataSplit.Validation;
         return DataSplit.Test;
-    }
-
-    /// <summary>FNV-1a, 64-bit: h = 14695981039346656037; for each byte h = (h XOR b) · 1099511628211.</summary>
-    internal static ulong Fnv1a64(ReadOnlySpan<byte> bytes)
-    {
-        ulong hash = 14695981039346656037UL;
-        foreach (var b in bytes) hash = (hash ^ b) * 1099511628211UL;
-        return hash;
     }
 
     /// <summary>The file-name stem of a split: pretrain, train, validation, test.</summary>

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Federated.Core.Generation;
 using Federated.Server.Domain;
 using Federated.Server.Storage;
 using Federated.Server.Strategies;
@@ -275,7 +276,7 @@ public sealed class FederationCoordinator : IDisposable
     /// <summary>The per-(client, round) seed for a given selection seed. The simulator uses it too, so that a networked
     /// FedKSeed run and a simulation with the same seed and client ids draw the same local steps.</summary>
     public static ulong ClientRoundSeed(ulong selectionSeed, long roundId, string clientId) =>
-        SplitMix64(selectionSeed ^ ((ulong)roundId * 0x9E3779B97F4A7C15UL) ^ Fnv1a(clientId));
+        SplitMix64.Mix(selectionSeed ^ ((ulong)roundId * 0x9E3779B97F4A7C15UL) ^ Fnv1a.Hash64(clientId));
 
     // ---- state machine -------------------------------------------------------------------------------------------
 
@@ -315,7 +316,7 @@ public sealed class FederationCoordinator : IDisposable
 
         long roundId = (_store.LatestRound()?.RoundId ?? 0) + 1;
         var selected = connected
-            .OrderBy(id => SplitMix64(_options.SelectionSeed ^ ((ulong)roundId * 0xD1B54A32D192ED03UL) ^ Fnv1a(id)))
+            .OrderBy(id => SplitMix64.Derive(_options.SelectionSeed ^ Fnv1a.Hash64(id), roundId))
             .ThenBy(id => id, StringComparer.Ordinal)
             .Take(_options.ClientsPerRound).Order(StringComparer.Ordinal).ToArray();
         long version = _store.LatestVersion();
@@ -345,7 +346,7 @@ public sealed class FederationCoordinator : IDisposable
             _strategy.Apply(version);
             CoordinatorLog.RoundAggregated(_logger, round.RoundId, results.Count, failures.Count, version.Version);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception ex) when (ex is not OperationCanceledException and not FederationStoreException)
         {
             CoordinatorLog.AggregationFailed(_logger, round.RoundId, ex);
             _store.UpdateRound(round.RoundId, RoundPhase.Closed, RoundOutcome.Abandoned, now);
@@ -382,19 +383,4 @@ public sealed class FederationCoordinator : IDisposable
     internal static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    private static ulong Fnv1a(string s)
-    {
-        ulong h = 0xCBF29CE484222325UL;
-        foreach (byte b in Encoding.UTF8.GetBytes(s)) h = (h ^ b) * 0x100000001B3UL;
-        return h;
-    }
-
-    private static ulong SplitMix64(ulong x)
-    {
-        x += 0x9E3779B97F4A7C15UL;
-        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
-        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
-        return x ^ (x >> 31);
-    }
 }

@@ -7,8 +7,10 @@ namespace Federated.Server.Storage;
 /// version's method payload, e.g. a FedKSeed ΔH; their sum is the FedKSeed accumulator H). The coordinator calls it
 /// from one thread at a time. Every method that changes more than one row is one transaction, so a crash (kill -9)
 /// at any point leaves either all or none of it: accepting an update is <see cref="AcceptUpdate"/>; aggregating is
-/// <see cref="CommitAggregation"/> (version + round closed together). SQLite (WAL) is the embedded implementation;
-/// a Postgres one can sit behind the same interface.
+/// <see cref="CommitAggregation"/> (version + round closed together). Implementations: <see cref="SqliteFederationStore"/>
+/// (durable, WAL) and <see cref="InMemoryFederationStore"/>; <see cref="FederationStores.Open"/> picks one from a location
+/// string. A store's own failures are <see cref="FederationStoreException"/>; misuse is <see cref="InvalidOperationException"/>.
+/// The FederationStoreContract tests say what every implementation must do (a Postgres store adds one derived class).
 /// </summary>
 public interface IFederationStore : IDisposable
 {

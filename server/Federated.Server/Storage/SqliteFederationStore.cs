@@ -7,7 +7,7 @@ namespace Federated.Server.Storage;
 /// <summary>
 /// <see cref="IFederationStore"/> on one SQLite file in WAL mode with synchronous=FULL (a committed transaction
 /// survives a process kill and a power loss). One connection, used by one caller at a time (the coordinator's lock).
-/// Times are stored as Unix milliseconds (UTC).
+/// Times are stored as Unix milliseconds (UTC). SQLite's own errors surface as <see cref="FederationStoreException"/>.
 /// </summary>
 public sealed class SqliteFederationStore : IFederationStore
 {
@@ -18,28 +18,49 @@ public sealed class SqliteFederationStore : IFederationStore
     public SqliteFederationStore(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        var builder = new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-        };
-        _connection = new SqliteConnection(builder.ToString());
         try
         {
-            _connection.Open();
-            Execute(path == ":memory:" ? "PRAGMA journal_mode=MEMORY;" : "PRAGMA journal_mode=WAL;");
-            Execute("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;");
+            _connection = Connect(path);
             CreateSchema();
             FederationId = ReadMeta("federation_id") ?? CreateFederationId();
         }
         catch (SqliteException ex)
         {
             // A file that is not a SQLite database (or a damaged one): bad input naming the file, not a stack trace.
-            _connection.Dispose();
+            _connection?.Dispose();
             throw new InvalidDataException($"The federation store {Path.GetFullPath(path)} is not a readable SQLite database " +
                 $"({ex.Message.TrimEnd('.')}); restore it from a backup or start with an empty --data-dir.", ex);
         }
+    }
+
+    private SqliteConnection Connect(string path)
+    {
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        };
+        var connection = new SqliteConnection(builder.ToString());
+        try
+        {
+            connection.Open();
+            Execute(connection, path == ":memory:" ? "PRAGMA journal_mode=MEMORY;" : "PRAGMA journal_mode=WAL;");
+            Execute(connection, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;");
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
     }
 
     public string FederationId { get; }
@@ -80,23 +101,23 @@ public sealed class SqliteFederationStore : IFederationStore
 
     // ---- clients -------------------------------------------------------------------------------------------------
 
-    public ClientRecord? FindClient(string clientId) =>
-        QueryClient("SELECT * FROM clients WHERE client_id = $a", clientId);
+    public ClientRecord? FindClient(string clientId) => Guard(() =>
+        QueryClient("SELECT * FROM clients WHERE client_id = $a", clientId));
 
-    public ClientRecord? FindClientByCredential(byte[] credentialHash) =>
-        QueryClient("SELECT * FROM clients WHERE credential_hash = $a", credentialHash);
+    public ClientRecord? FindClientByCredential(byte[] credentialHash) => Guard(() =>
+        QueryClient("SELECT * FROM clients WHERE credential_hash = $a", credentialHash));
 
-    public ClientRecord? FindClientByEnrollment(byte[] enrollmentTokenHash, string name) =>
-        QueryClient("SELECT * FROM clients WHERE enrollment_token_hash = $a AND name = $b", enrollmentTokenHash, name);
+    public ClientRecord? FindClientByEnrollment(byte[] enrollmentTokenHash, string name) => Guard(() =>
+        QueryClient("SELECT * FROM clients WHERE enrollment_token_hash = $a AND name = $b", enrollmentTokenHash, name));
 
-    public void SaveClient(ClientRecord client) => Execute("""
+    public void SaveClient(ClientRecord client) => Guard(() => Execute("""
         INSERT INTO clients (client_id, name, enrollment_token_hash, credential_hash, enrolled_at, revoked)
         VALUES ($a, $b, $c, $d, $e, $f)
         ON CONFLICT (client_id) DO UPDATE SET name = $b, enrollment_token_hash = $c, credential_hash = $d, revoked = $f
         """, null, client.ClientId, client.Name, client.EnrollmentTokenHash, client.CredentialHash,
-        client.EnrolledAt.ToUnixTimeMilliseconds(), client.Revoked ? 1 : 0);
+        client.EnrolledAt.ToUnixTimeMilliseconds(), client.Revoked ? 1 : 0));
 
-    public int CountClients() => Convert.ToInt32(Scalar("SELECT COUNT(*) FROM clients WHERE revoked = 0"), System.Globalization.CultureInfo.InvariantCulture);
+    public int CountClients() => Guard(() => Convert.ToInt32(Scalar("SELECT COUNT(*) FROM clients WHERE revoked = 0"), System.Globalization.CultureInfo.InvariantCulture));
 
     private ClientRecord? QueryClient(string sql, params object[] args)
     {
@@ -109,7 +130,7 @@ public sealed class SqliteFederationStore : IFederationStore
 
     // ---- rounds --------------------------------------------------------------------------------------------------
 
-    public RoundRecord? LatestRound()
+    public RoundRecord? LatestRound() => Guard(() =>
     {
         using var cmd = Command("SELECT * FROM rounds ORDER BY round_id DESC LIMIT 1", null);
         using var r = cmd.ExecuteReader();
@@ -118,31 +139,31 @@ public sealed class SqliteFederationStore : IFederationStore
             DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)),
             r.IsDBNull(6) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6)),
             JsonSerializer.Deserialize<string[]>(r.GetString(7)) ?? []);
-    }
+    });
 
-    public void InsertRound(RoundRecord round) => Execute("""
+    public void InsertRound(RoundRecord round) => Guard(() => Execute("""
         INSERT INTO rounds (round_id, phase, outcome, base_version, opened_at, deadline, closed_at, selected)
         VALUES ($a, $b, $c, $d, $e, $f, $g, $h)
         """, null, round.RoundId, (int)round.Phase, (int)round.Outcome, round.BaseVersion,
         round.OpenedAt.ToUnixTimeMilliseconds(), round.Deadline.ToUnixTimeMilliseconds(),
-        round.ClosedAt is { } c ? c.ToUnixTimeMilliseconds() : DBNull.Value, JsonSerializer.Serialize(round.SelectedClients));
+        round.ClosedAt is { } c ? c.ToUnixTimeMilliseconds() : DBNull.Value, JsonSerializer.Serialize(round.SelectedClients)));
 
-    public void UpdateRound(long roundId, RoundPhase phase, RoundOutcome outcome, DateTimeOffset? closedAt) =>
+    public void UpdateRound(long roundId, RoundPhase phase, RoundOutcome outcome, DateTimeOffset? closedAt) => Guard(() =>
         Execute("UPDATE rounds SET phase = $b, outcome = $c, closed_at = $d WHERE round_id = $a", null, roundId, (int)phase,
-            (int)outcome, closedAt is { } c ? c.ToUnixTimeMilliseconds() : DBNull.Value);
+            (int)outcome, closedAt is { } c ? c.ToUnixTimeMilliseconds() : DBNull.Value));
 
-    public int CountAggregatedRounds() => Convert.ToInt32(
-        Scalar("SELECT COUNT(*) FROM rounds WHERE outcome = $a", (int)RoundOutcome.Aggregated), System.Globalization.CultureInfo.InvariantCulture);
+    public int CountAggregatedRounds() => Guard(() => Convert.ToInt32(
+        Scalar("SELECT COUNT(*) FROM rounds WHERE outcome = $a", (int)RoundOutcome.Aggregated), System.Globalization.CultureInfo.InvariantCulture));
 
     // ---- updates -------------------------------------------------------------------------------------------------
 
-    public AcceptedUpdate? FindUpdate(string clientId, long roundId)
+    public AcceptedUpdate? FindUpdate(string clientId, long roundId) => Guard(() =>
     {
         var list = QueryUpdates("SELECT * FROM updates WHERE client_id = $a AND round_id = $b", clientId, roundId);
         return list.Count == 0 ? null : list[0];
-    }
+    });
 
-    public bool AcceptUpdate(AcceptedUpdate update)
+    public bool AcceptUpdate(AcceptedUpdate update) => Guard(() =>
     {
         using var tx = _connection.BeginTransaction();
         int inserted = Execute("""
@@ -155,13 +176,13 @@ public sealed class SqliteFederationStore : IFederationStore
             (int)RoundPhase.Collecting, (int)RoundPhase.Open);
         tx.Commit();
         return true;
-    }
+    });
 
-    public IReadOnlyList<AcceptedUpdate> ListUpdates(long roundId) =>
-        QueryUpdates("SELECT * FROM updates WHERE round_id = $a ORDER BY client_id COLLATE BINARY", roundId);
+    public IReadOnlyList<AcceptedUpdate> ListUpdates(long roundId) => Guard<IReadOnlyList<AcceptedUpdate>>(() =>
+        QueryUpdates("SELECT * FROM updates WHERE round_id = $a ORDER BY client_id COLLATE BINARY", roundId));
 
-    public int CountUpdates(long roundId) => Convert.ToInt32(
-        Scalar("SELECT COUNT(*) FROM updates WHERE round_id = $a", roundId), System.Globalization.CultureInfo.InvariantCulture);
+    public int CountUpdates(long roundId) => Guard(() => Convert.ToInt32(
+        Scalar("SELECT COUNT(*) FROM updates WHERE round_id = $a", roundId), System.Globalization.CultureInfo.InvariantCulture));
 
     private List<AcceptedUpdate> QueryUpdates(string sql, params object[] args)
     {
@@ -177,7 +198,7 @@ public sealed class SqliteFederationStore : IFederationStore
 
     // ---- versions ------------------------------------------------------------------------------------------------
 
-    public IReadOnlyList<ModelVersionRecord> ListVersions()
+    public IReadOnlyList<ModelVersionRecord> ListVersions() => Guard<IReadOnlyList<ModelVersionRecord>>(() =>
     {
         using var cmd = Command("SELECT version, round_id, payload, created_at FROM versions ORDER BY version", null);
         using var r = cmd.ExecuteReader();
@@ -185,25 +206,47 @@ public sealed class SqliteFederationStore : IFederationStore
         while (r.Read())
             list.Add(new ModelVersionRecord(r.GetInt64(0), r.GetInt64(1), (byte[])r[2], DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3))));
         return list;
-    }
+    });
 
-    public long LatestVersion() => Convert.ToInt64(Scalar("SELECT COALESCE(MAX(version), 0) FROM versions"), System.Globalization.CultureInfo.InvariantCulture);
+    public long LatestVersion() => Guard(() => Convert.ToInt64(Scalar("SELECT COALESCE(MAX(version), 0) FROM versions"), System.Globalization.CultureInfo.InvariantCulture));
 
-    public void CommitAggregation(long roundId, ModelVersionRecord version, DateTimeOffset closedAt)
+    public void CommitAggregation(long roundId, ModelVersionRecord version, DateTimeOffset closedAt) => Guard(() =>
     {
         using var tx = _connection.BeginTransaction();
         long latest = Convert.ToInt64(Scalar("SELECT COALESCE(MAX(version), 0) FROM versions", tx), System.Globalization.CultureInfo.InvariantCulture);
         if (version.Version != latest + 1)
             throw new InvalidOperationException($"Version {version.Version} cannot follow stored version {latest}.");
-        Execute("INSERT INTO versions (version, round_id, payload, created_at) VALUES ($a, $b, $c, $d)", tx,
-            version.Version, roundId, version.Payload, version.CreatedAt.ToUnixTimeMilliseconds());
+        // The round first: an unknown or closed round is misuse (InvalidOperationException), not a constraint failure.
         int changed = Execute("UPDATE rounds SET phase = $b, outcome = $c, closed_at = $d WHERE round_id = $a AND phase <> $b", tx,
             roundId, (int)RoundPhase.Closed, (int)RoundOutcome.Aggregated, closedAt.ToUnixTimeMilliseconds());
         if (changed != 1) throw new InvalidOperationException($"Round {roundId} is unknown or already closed.");
+        Execute("INSERT INTO versions (version, round_id, payload, created_at) VALUES ($a, $b, $c, $d)", tx,
+            version.Version, roundId, version.Payload, version.CreatedAt.ToUnixTimeMilliseconds());
         tx.Commit();
-    }
+    });
 
     // ---- plumbing ------------------------------------------------------------------------------------------------
+
+    private T Guard<T>(Func<T> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (SqliteException ex)
+        {
+            throw Wrap(ex, _connection.DataSource);
+        }
+    }
+
+    private void Guard(Action body) => Guard(() =>
+    {
+        body();
+        return true;
+    });
+
+    private static FederationStoreException Wrap(SqliteException ex, string path) =>
+        new($"The federation store {path} failed: {ex.Message}", ex);
 
     private string? ReadMeta(string key, SqliteTransaction? tx = null) => Scalar("SELECT value FROM meta WHERE key = $a", tx, key) as string;
 

@@ -92,12 +92,7 @@ public sealed class FedKSeedStrategy : IFederationStrategy
         var parameters = (FedKSeedRoundParameters)ConfigureRound(round.RoundId, round.BaseVersion);
         var clients = new List<ClientScalars>(results.Count);
         foreach (var update in results)
-        {
-            var (indices, scalars) = Parse(update.Payload, parameters);
-            var steps = new SeedScalar[indices.Length];
-            for (int t = 0; t < steps.Length; t++) steps[t] = new SeedScalar((int)indices[t], scalars[t]);
-            clients.Add(new ClientScalars(checked((long)update.SampleCount), steps));
-        }
+            clients.Add(new ClientScalars(checked((long)update.SampleCount), Parse(update.Payload, parameters)));
         FedKSeedAccumulator.RoundIncrement(_options.SeedCount, clients);   // validates now, before the commit
         return FedKSeedRoundCodec.Encode(clients);
     }
@@ -129,37 +124,31 @@ public sealed class FedKSeedStrategy : IFederationStrategy
 
     /// <summary>Decodes and checks a serialized SeedScalars payload.</summary>
     /// <exception cref="FederationException">INVALID_ARGUMENT naming the first problem.</exception>
-    internal static (uint[] SeedIndices, float[] Scalars) Parse(ReadOnlySpan<byte> payload, FedKSeedRoundParameters parameters)
+    internal static SeedScalar[] Parse(ReadOnlySpan<byte> payload, FedKSeedRoundParameters parameters)
     {
-        SeedScalars message;
+        SeedScalar[] steps;
         try
         {
-            message = SeedScalars.Parser.ParseFrom(payload);
+            steps = SeedScalars.Decode(payload);
         }
-        catch (InvalidProtocolBufferException ex)
+        catch (InvalidDataException ex)
         {
-            throw FederationException.Invalid($"seed_scalars is not a valid SeedScalars message: {ex.Message}");
+            throw FederationException.Invalid(ex.Message);
         }
-        int n = message.SeedIndices.Count;
-        if (n != message.Scalars.Count)
-            throw FederationException.Invalid($"seed_scalars has {n} seed_indices but {message.Scalars.Count} scalars; they must match.");
+        int n = steps.Length;
         if (n == 0)
             throw FederationException.Invalid("seed_scalars is empty; at least one (seed index, scalar) pair is needed.");
         if (n > parameters.LocalSteps)
             throw FederationException.Invalid($"seed_scalars has {n} entries; the round allows at most τ = {parameters.LocalSteps}.");
-        var indices = new uint[n];
-        var scalars = new float[n];
         for (int t = 0; t < n; t++)
         {
-            uint s = message.SeedIndices[t];
-            float g = message.Scalars[t];
+            uint s = (uint)steps[t].SeedIndex;
+            float g = steps[t].Value;
             if (s >= (uint)parameters.SeedCount)
                 throw FederationException.Invalid($"seed_indices[{t}] = {s} is not below K = {parameters.SeedCount}.");
             if (!float.IsFinite(g))
                 throw FederationException.Invalid($"scalars[{t}] = {g} is not finite.");
-            indices[t] = s;
-            scalars[t] = g;
         }
-        return (indices, scalars);
+        return steps;
     }
 }

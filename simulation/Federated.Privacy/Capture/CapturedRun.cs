@@ -116,20 +116,14 @@ public sealed class CapturedRun
     /// <summary>Decodes a serialized SeedScalars message to (seed index, scalar) pairs.</summary>
     public static SeedScalar[] DecodeSeedScalars(ReadOnlySpan<byte> payload, string name)
     {
-        SeedScalars message;
         try
         {
-            message = SeedScalars.Parser.ParseFrom(payload);
+            return SeedScalars.Decode(payload);
         }
-        catch (InvalidProtocolBufferException ex)
+        catch (InvalidDataException ex)
         {
-            throw new InvalidDataException($"{name}: not a SeedScalars message ({ex.Message}).", ex);
+            throw new InvalidDataException($"{name}: {ex.Message}", ex);
         }
-        if (message.SeedIndices.Count != message.Scalars.Count)
-            throw new InvalidDataException($"{name}: {message.SeedIndices.Count} seed indices but {message.Scalars.Count} scalars.");
-        var pairs = new SeedScalar[message.SeedIndices.Count];
-        for (int i = 0; i < pairs.Length; i++) pairs[i] = new SeedScalar((int)message.SeedIndices[i], message.Scalars[i]);
-        return pairs;
     }
 
     private byte[] ReadFile(string relative)

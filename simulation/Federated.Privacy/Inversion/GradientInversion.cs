@@ -73,8 +73,8 @@ public sealed record InversionOptions
 public sealed record InversionResult(int[][] Sequences, double MatchingLoss, double InitialMatchingLoss, int Evaluations, bool Truncated);
 
 /// <summary>
-/// Optimisation-based gradient inversion of one local step (TAG, Zhu et al. 2021; LAMP, Balunović et al. 2022),
-/// research note §1.4. Given the client's update Δ of a single SGD step (so −Δ ∝ g(x*), the gradient of its batch x*),
+/// Optimisation-based gradient inversion of one local step (TAG, Deng et al., Findings of EMNLP 2021; LAMP,
+/// Balunović et al., NeurIPS 2022). Given the client's update Δ of a single SGD step (so −Δ ∝ g(x*), the gradient of its batch x*),
 /// find x minimising the matching loss D(x) = 1 − cos(g(x), u) [+ λ‖g(x) − u‖²/‖u‖² when η is known, u = −Δ/η].
 /// The search is over token sequences drawn from a token-set prior (e.g. <see cref="TokenSet.TokenSetProbe"/>'s
 /// recovered set), so every candidate is evaluated exactly with one forward + backward and no second-order autograd

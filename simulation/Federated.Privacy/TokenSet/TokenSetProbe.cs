@@ -50,7 +50,7 @@ public sealed record TokenSetOptions
 public sealed record TokenSetResult(int[] Recovered, int[] Ranking, double[] Scores, string Method);
 
 /// <summary>
-/// Token-set leakage (Melis et al. 2019; research note §1.5, §1.8): which tokens were in the batch behind an update?
+/// Token-set leakage (Melis et al., IEEE S&P 2019; FILM, Gupta et al., NeurIPS 2022): which tokens were in the batch behind an update?
 /// <para><b>Footprints</b> (any first-order update, e.g. FFA-LoRA's B): for each candidate token v the server computes
 /// f_v = g([v, v]), the gradient of the two-token sequence "v v" with the second v scored (v is an input and a target,
 /// as in the client's text), or g(context ++ [v]) with a public context. Then either</para>

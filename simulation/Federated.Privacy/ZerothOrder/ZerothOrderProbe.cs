@@ -14,7 +14,7 @@ public readonly record struct SeedObservation(ulong Seed, float Value);
 /// <param name="Cosine">cos(ĝ, g): ĝ = Σ_s v_s·z_s, g the true gradient of the client's data at the round-start weights.</param>
 /// <param name="SubspaceCosine">cos(ĝ, P g), P the projection onto span{z_s}: how well ĝ finds the part of g the pairs can see at all.</param>
 /// <param name="SubspaceCapture">‖P g‖ / ‖g‖ = cos(g, P g): the best cosine ANY reconstruction inside the seed subspace can reach; NaN when the subspace was too large to store.</param>
-/// <param name="ChanceCosine">√(K/d), the cosine this estimator is expected to reach (research note §1.9).</param>
+/// <param name="ChanceCosine">√(K/d), the cosine this estimator is expected to reach (the random-projection estimate below).</param>
 /// <param name="Pairs">K, distinct seeds.</param>
 /// <param name="Dimension">d, trainable elements.</param>
 public sealed record ZoGradientResult(double Cosine, double SubspaceCosine, double SubspaceCapture, double ChanceCosine, int Pairs, long Dimension);
@@ -42,7 +42,7 @@ public sealed record ZoMembershipOptions
 public sealed record ZoMembershipResult(RocResult Roc, double[] MemberResiduals, double[] NonMemberResiduals);
 
 /// <summary>
-/// What FedKSeed's (seed, scalar) messages reveal (research note §1.9). A client step on example x with seed s sends
+/// What FedKSeed's (seed, scalar) messages reveal. A client step on example x with seed s sends
 /// v_s = (L(w+εz_s; x) − L(w−εz_s; x))/(2ε) ≈ z_sᵀ∇L(w; x), z_s regenerated from the seed protocol.
 /// <para><b>Gradient recovery</b>: the server's best linear guess is ĝ = Σ_s v_s z_s; with K pairs in d dimensions
 /// cos(ĝ, g) ≈ √(K/d), near zero for any real model: the pairs do not give the gradient (or the text) back.</para>

@@ -81,13 +81,8 @@ public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedR
     /// version's change, and all a server behind secure aggregation learns of the round.</summary>
     private byte[] RoundIncrement(byte[] storedRound)
     {
-        var message = new SeedScalars();
-        foreach (var (seed, increment) in FedKSeedAccumulator.RoundIncrement(_options.Seeds, FedKSeedRoundCodec.Decode(storedRound)))
-        {
-            message.SeedIndices.Add((uint)seed);
-            message.Scalars.Add((float)increment);
-        }
-        return message.ToByteArray();
+        return SeedScalars.From(FedKSeedAccumulator.RoundIncrement(_options.Seeds, FedKSeedRoundCodec.Decode(storedRound))
+            .Select(e => new SeedScalar(e.SeedIndex, (float)e.Increment))).ToByteArray();
     }
 
     /// <summary>Closes the capture files.</summary>
@@ -141,8 +136,7 @@ public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedR
                 [.. parameters.SeedProbabilities.Select(p => (double)p)]);
         RestoreGlobal();
         var local = _trainer.Train(_plan, shard, streamSeed);
-        var payload = new SeedScalars();
-        foreach (var step in local.Steps) { payload.SeedIndices.Add((uint)step.SeedIndex); payload.Scalars.Add(step.Value); }
+        var payload = SeedScalars.From(local.Steps);
         return new ClientWork(payload.ToByteArray(), new ClientUpdate { SeedScalars = payload }, local.MeanLoss, local.DroppedSteps,
             local.Steps.Length, local.SamplingRate, local.ExampleIndices);
     }

@@ -157,7 +157,7 @@ public class TernaryCodecTests
     public void DefaultAlpha_Density_MatchesGaussianTailMean(double density, double expected)
     {
         // Expected: 2φ(z)/d with z = Φ⁻¹(1 − d/2), computed once with Python's statistics.NormalDist
-        // (the research note's table rounds these to 2.89, 2.34, 2.06, 1.75, 1.55).
+        // (rounded: 2.89, 2.34, 2.06, 1.75, 1.55).
         double alpha = TernaryOptions.DefaultAlpha(density);
 
         Assert.Equal(expected, alpha, 1e-7);

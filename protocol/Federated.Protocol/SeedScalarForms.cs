@@ -1,4 +1,57 @@
+using Federated.Core.Seeds;
+using Google.Protobuf;
+
 namespace Federated.Protocol.V1;
+
+// Every conversion between FedKSeed's wire messages and the in-memory form, SeedScalar (seed index, scalar), lives in
+// this file: the uplink SeedScalars (one client's steps) and the downlink SeedScalarDelta (ΔH since a version).
+
+/// <summary>One client's (seed index, scalar) steps on the wire: parallel <c>seed_indices</c> and <c>scalars</c>.</summary>
+public sealed partial class SeedScalars
+{
+    /// <summary>The message for <paramref name="steps"/>, in their order.</summary>
+    public static SeedScalars From(IEnumerable<SeedScalar> steps)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        var message = new SeedScalars();
+        foreach (var step in steps)
+        {
+            if (step.SeedIndex < 0) throw new ArgumentOutOfRangeException(nameof(steps), step.SeedIndex, "A seed index is negative.");
+            message.SeedIndices.Add((uint)step.SeedIndex);
+            message.Scalars.Add(step.Value);
+        }
+        return message;
+    }
+
+    /// <summary>The steps, in message order. Checks only the shape (equal lengths); the receiver checks them against
+    /// its round (K, τ, finiteness): an index above int.MaxValue comes out negative, i.e. (uint)SeedIndex is the wire value.</summary>
+    /// <exception cref="InvalidDataException">The lists differ in length.</exception>
+    public SeedScalar[] ToSeedScalars()
+    {
+        int n = SeedIndices.Count;
+        if (n != Scalars.Count)
+            throw new InvalidDataException($"seed_scalars has {n} seed_indices but {Scalars.Count} scalars; they must match.");
+        var steps = new SeedScalar[n];
+        for (int t = 0; t < n; t++) steps[t] = new SeedScalar((int)SeedIndices[t], Scalars[t]);
+        return steps;
+    }
+
+    /// <summary>Parses serialized SeedScalars bytes (a stored or captured update) into steps.</summary>
+    /// <exception cref="InvalidDataException">The bytes are not a SeedScalars message, or its lists differ in length.</exception>
+    public static SeedScalar[] Decode(ReadOnlySpan<byte> payload)
+    {
+        SeedScalars message;
+        try
+        {
+            message = Parser.ParseFrom(payload);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new InvalidDataException($"seed_scalars is not a valid SeedScalars message: {ex.Message}", ex);
+        }
+        return message.ToSeedScalars();
+    }
+}
 
 /// <summary>
 /// The two wire forms of a FedKSeed ΔH download (sparse index/value lists, or dense K floats) and the rule choosing
