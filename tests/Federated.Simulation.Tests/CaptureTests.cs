@@ -109,7 +109,7 @@ public sealed class CaptureTests
             Assert.Equal(CaptureFormat.AggregateClientId, u.ClientId);
             Assert.Equal(CaptureFormat.DenseKind, u.PayloadKind);
             var individual = plain.Updates.Where(p => p.Round == u.Round).ToArray();
-            Assert.Equal(individual.Select(p => p.ClientId).Order(StringComparer.Ordinal), u.AggregatedClients);
+            Assert.Equal(individual.Select(p => p.ClientId), u.AggregatedClients);
             double total = individual.Sum(p => (double)p.SampleCount);
             Assert.Equal((ulong)total, u.SampleCount);
             var sum = secure.DecodeDelta(u);

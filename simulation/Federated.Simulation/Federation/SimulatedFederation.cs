@@ -188,10 +188,11 @@ internal sealed class SimulatedFederation<TParameters> : IDisposable where TPara
     }
 
     /// <summary>Every client polls GetTask: the poll that finds all N connected opens the round, so clients that
-    /// polled before it poll once more. Returns the selected clients' tasks in client order.</summary>
+    /// polled before it poll once more. Returns the selected clients' tasks in client-id order (the order the store
+    /// lists updates in, so the capture's lines are in aggregation order).</summary>
     private List<(int Client, TaskAssignment Task)> PollTasks(long round)
     {
-        var tasks = new SortedDictionary<int, TaskAssignment>();
+        var tasks = new Dictionary<int, TaskAssignment>();
         for (int pass = 0; pass < 2; pass++)
             for (int c = 0; c < _clients.Length; c++)
             {
@@ -204,7 +205,7 @@ internal sealed class SimulatedFederation<TParameters> : IDisposable where TPara
         if (tasks.Count != _options.ClientsPerRound || tasks.Values.Any(t => t.RoundId != round))
             throw new InvalidOperationException($"Round {round} did not open with {_options.ClientsPerRound} clients " +
                 $"(got {tasks.Count} tasks for round(s) {string.Join(",", tasks.Values.Select(t => t.RoundId).Distinct())}); rounds run in order 1, 2, ….");
-        return [.. tasks.Select(kv => (kv.Key, kv.Value))];
+        return [.. tasks.Select(kv => (kv.Key, kv.Value)).OrderBy(t => _clients[t.Key].Id, StringComparer.Ordinal)];
     }
 
     /// <summary>Whether the global model's loss is evaluated after round <paramref name="round"/>: every EvalEvery
