@@ -78,7 +78,7 @@ internal interface ISimulatedMethod<TParameters> : IClientWork<TParameters> wher
 /// sync (GetModel), train (<see cref="IClientWork{TParameters}"/>) and PushUpdate, all through an
 /// <see cref="IFederationTransport"/>; the push that reaches the quorum (M: every selected client) aggregates the round
 /// inside the coordinator. The store is SQLite on <see cref="SimulationOptions.StatePath"/> or a temp file; time is a
-/// <see cref="ManualClock"/> that stands still (every client polls every round, so all N stay connected). Sizes are
+/// <see cref="SimulatedClock"/> that stands still (every client polls every round, so all N stay connected). Sizes are
 /// the real protobuf messages' serialized sizes. Simulated clients hold their id, credential and last synced version,
 /// never a model.
 /// </summary>
@@ -118,7 +118,7 @@ internal sealed class SimulatedFederation<TParameters> : IDisposable where TPara
         };
         coordinatorOptions.EnrollmentTokens.Add(EnrollmentToken);
         _store = new SqliteFederationStore(storePath);
-        _coordinator = new FederationCoordinator(_store, strategy, coordinatorOptions, new ManualClock(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero)), _log);
+        _coordinator = new FederationCoordinator(_store, strategy, coordinatorOptions, new SimulatedClock(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero)), _log);
         _transport = new InProcessTransport(_coordinator);
         string software = typeof(SimulatedFederation<>).Assembly.GetName().Version?.ToString() ?? "0";
         _clients = [.. Enumerable.Range(0, options.Clients).Select(c =>
