@@ -1,26 +1,10 @@
-using Federated.Core.Generation;
 using Federated.Data.Training;
 
 namespace Federated.Simulation;
 
-/// <summary>What every simulated federation does with its clients: who trains in a round, and their default ids.</summary>
+/// <summary>What every simulated federation does with its clients: canaries and default names (the coordinator selects who trains).</summary>
 internal static class ClientPopulation
 {
-    /// <summary>M distinct clients of N for a round, ascending: a partial Fisher–Yates shuffle from the (seed, round) stream.</summary>
-    public static int[] Select(ulong seed, long round, int clientCount, int perRound)
-    {
-        var order = Enumerable.Range(0, clientCount).ToArray();
-        var random = new SplitMix64(SplitMix64.Derive(seed, -round));
-        for (int i = 0; i < perRound; i++)
-        {
-            int j = i + (int)(random.NextDouble() * (order.Length - i));
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        var selected = order[..perRound];
-        Array.Sort(selected);
-        return selected;
-    }
-
     /// <summary>
     /// Plants <paramref name="canaryCount"/> canaries (global training indices trainCount … trainCount + canaryCount − 1,
     /// i.e. appended to the training set) at the end of client 0's shard; the other shards are unchanged.
@@ -33,8 +17,8 @@ internal static class ClientPopulation
         return planted;
     }
 
-    /// <summary>The id of client <paramref name="client"/> when none are given: client-00000, client-00001, …</summary>
-    public static string DefaultId(int client) => $"client-{client:D5}";
+    /// <summary>The name of client <paramref name="client"/> when none are given: client-00000, client-00001, …</summary>
+    public static string DefaultName(int client) => $"client-{client:D5}";
 }
 
 /// <summary>A client's examples as a list view over the shared tokenized set (each access decodes one example).</summary>

@@ -28,7 +28,7 @@ public abstract record SimulationOptions
     /// <summary>R, rounds.</summary>
     public int Rounds { get; init; }
 
-    /// <summary>Seed of every random choice of the run (partition, selection, the method's shared seeds).</summary>
+    /// <summary>Seed of every random choice of the run (partition, the coordinator's selection and step seeds, the method's shared seeds).</summary>
     public ulong Seed { get; init; } = 42;
 
     /// <summary>Partition scheme (docs/data.md), e.g. "dirichlet:0.5", "iid".</summary>
@@ -47,11 +47,17 @@ public abstract record SimulationOptions
     public int MaxLength { get; init; } = 128;
 
     /// <summary>
-    /// Client ids by index (shard i ↔ ClientIds[i]); null = client-00000, client-00001, …. A client's id keys its step
-    /// or batch stream (FederationCoordinator.ClientRoundSeed(Seed, round, id), what `federated serve --seed` sends as
-    /// step_seed) and the aggregation order (ordinal by id). Giving the ids a server assigned reproduces that networked run.
+    /// Client names by index (shard i ↔ ClientNames[i]); null = client-00000, client-00001, …. The simulated clients
+    /// enroll under these names with the server's coordinator, which derives each client's id from its name
+    /// (FederationCoordinator.ClientIdForName): the id ranks the client in selection, keys its step or batch stream
+    /// (the coordinator's step_seed) and orders aggregation (ordinal by id). Giving the names of a networked run's
+    /// clients (their client.json) reproduces that run: the same selection, steps and global models.
     /// </summary>
-    public IReadOnlyList<string>? ClientIds { get; init; }
+    public IReadOnlyList<string>? ClientNames { get; init; }
+
+    /// <summary>The simulated server's store (SQLite) file, e.g. OUT/federation.db: rounds, selections, accepted
+    /// updates and versions, as `federated serve` keeps them. Null (default) = a temp file deleted when the run ends.</summary>
+    public string? StatePath { get; init; }
 
     /// <summary>DP clip C; 0 = off (default). Its meaning is the method's (per-example gradient norm, or |g|).</summary>
     public double DpClipNorm { get; init; }
@@ -70,14 +76,15 @@ public abstract record SimulationOptions
     /// membership-inference canaries. Null or empty = none.</summary>
     public IReadOnlyList<InstructionExample>? Canaries { get; init; }
 
-    /// <summary>Client <paramref name="client"/>'s id: its <see cref="ClientIds"/> entry, else client-00000, ….</summary>
-    public string ClientId(int client) => ClientIds is { } ids ? ids[client] : ClientPopulation.DefaultId(client);
+    /// <summary>Client <paramref name="client"/>'s name: its <see cref="ClientNames"/> entry, else client-00000, ….</summary>
+    public string ClientName(int client) => ClientNames is { } names ? names[client] : ClientPopulation.DefaultName(client);
 
     /// <summary>Checks the shared ranges; throws ArgumentException / ArgumentOutOfRangeException naming the option.</summary>
     protected void ValidateShared()
     {
-        if (ClientIds is not null && (ClientIds.Count != Clients || ClientIds.Distinct(StringComparer.Ordinal).Count() != Clients))
-            throw new ArgumentException($"ClientIds must hold {Clients} distinct ids (one per client).", nameof(ClientIds));
+        if (ClientNames is not null && (ClientNames.Count != Clients || ClientNames.Distinct(StringComparer.Ordinal).Count() != Clients
+                || ClientNames.Any(string.IsNullOrWhiteSpace)))
+            throw new ArgumentException($"ClientNames must hold {Clients} distinct non-empty names (one per client).", nameof(ClientNames));
         TrainingLimits.Check(Clients, 1, TrainingLimits.MaxClients, "--clients");
         if (ClientsPerRound < 1 || ClientsPerRound > Clients)
             throw new ArgumentOutOfRangeException(nameof(ClientsPerRound), ClientsPerRound, $"--clients-per-round must be in [1, --clients = {Clients}].");

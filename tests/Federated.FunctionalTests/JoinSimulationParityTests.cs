@@ -13,18 +13,19 @@ using Federated.Simulation.FedKSeed;
 namespace Federated.FunctionalTests;
 
 /// <summary>
-/// A networked federation equals a simulated one: `federated partition --write-shards`, `federated serve` and
-/// `federated join` processes on loopback run two rounds on the tiny Llama fixture; the global model rebuilt from the
-/// server's stored versions (each version applied in order, as every client does) must be bit-identical to the
-/// simulation run in-process with the same seed, hyper-parameters, partition and the client ids the server assigned.
-/// What makes this hold: the client's stream seed is the server's step_seed (FederationCoordinator.ClientRoundSeed(seed,
-/// round, id)), which the simulators compute the same way; both aggregate in ordinal client-id order; the shards are
-/// the simulator's partition in partition order; ComPEFT's density travels as float32 and the simulator compresses
-/// with that float value. Real processes and real time (poll intervals), nothing asserts on durations.
+/// A networked federation equals a simulated one: `federated partition --write-shards`, `federated serve` and three
+/// `federated join` processes on loopback run two rounds with 2 of 3 clients per round on the tiny Llama fixture; the
+/// simulation (the same coordinator in process, its clients enrolled under the join processes' names) must select the
+/// same clients every round, store byte-identical versions, and end with a bit-identical global model. What makes
+/// this hold: the coordinator derives a client's id from its name, and the id ranks it in selection, seeds its steps
+/// (step_seed = FederationCoordinator.ClientRoundSeed(seed, round, id)) and orders aggregation; `--expect-clients 3`
+/// makes every round draw from all three (the simulation expects its N); the shards are the simulator's partition in
+/// partition order; ComPEFT's density travels as float32 and the simulator compresses with that float value. Real
+/// processes and real time (poll intervals), nothing asserts on durations.
 /// </summary>
 public sealed class JoinSimulationParityTests : IDisposable
 {
-    private const int Rounds = 2, SeedCount = 16, LocalSteps = 4, Seed = 7;
+    private const int Rounds = 2, Clients = 3, ClientsPerRound = 2, SeedCount = 16, LocalSteps = 4, Seed = 7;
     private const float Epsilon = 1e-3f, LearningRate = 1e-2f;
     private const int LoraRank = 4, ComPeftSteps = 3, ComPeftBatch = 2;
     private const float LoraAlpha = 8f, Density = 0.25f, ComPeftLearningRate = 1e-2f;
@@ -33,28 +34,30 @@ public sealed class JoinSimulationParityTests : IDisposable
     private readonly CliProcesses _cli = new("federated-parity");
 
     [Fact]
-    public async Task Join_EightClientProcessesTwoRounds_GlobalModelBitIdenticalToSimulation()
+    public async Task Join_FedKSeedThreeClientsTwoPerRound_SameSelectionAndGlobalModelBitIdenticalToSimulation()
     {
-        // Arrange: 24 records in 3 categories, partitioned by the CLI into the simulator's shards (3 per client).
-        const int clients = 8;
-        var (model, data) = await WriteDataAndShardsAsync(clients);
+        // Arrange: 24 records in 3 categories, partitioned by the CLI into the simulator's shards (8 per client).
+        var (model, data) = await WriteDataAndShardsAsync(Clients);
 
-        // Act: eight edge client processes until FINISHED (all selected every round: M = Q = N).
-        string[] clientIds = await RunFederationAsync(clients, model,
+        // Act: three edge client processes until FINISHED, then the simulation under their names.
+        string[] names = await RunFederationAsync(model,
             "--seed-count", $"{SeedCount}", "--local-steps", $"{LocalSteps}", "--epsilon", CliProcesses.Inv(Epsilon),
             "--learning-rate", CliProcesses.Inv(LearningRate));
-        float[] networked = ReplayServerVersions(model, Path.Combine(_cli.Directory, "server", "federation.db"));
-
-        var simulation = new FedKSeedSimulation(new FedKSeedSimulationOptions
+        float[] networked = ReplayServerVersions(model, NetworkedStore);
+        float[] simulated;
+        using (var simulation = new FedKSeedSimulation(new FedKSeedSimulationOptions
         {
-            ModelDirectory = model, Data = data, EvalData = data, Clients = clients, ClientsPerRound = clients, Rounds = Rounds,
+            ModelDirectory = model, Data = data, EvalData = data, Clients = Clients, ClientsPerRound = ClientsPerRound, Rounds = Rounds,
             Seeds = SeedCount, Seed = Seed, LocalSteps = LocalSteps, Epsilon = Epsilon, LearningRate = LearningRate,
-            Partition = Scheme, EvalEvery = 1000, EvalExamples = 1, GenerationExamples = 0, ClientIds = clientIds,
-        });
-        for (int round = 1; round <= Rounds; round++) simulation.RunRound(round);
-        float[] simulated = simulation.GlobalModel.Weights.ToArray();
+            Partition = Scheme, EvalEvery = 1000, EvalExamples = 1, GenerationExamples = 0, ClientNames = names, StatePath = SimulatedStore,
+        }))
+        {
+            for (int round = 1; round <= Rounds; round++) simulation.RunRound(round);
+            simulated = simulation.GlobalModel.Weights.ToArray();
+        }
 
         // Assert
+        AssertSameRounds();
         float[] baseWeights = CausalLm.Load(model).Weights.ToArray();
         Assert.False(MemoryMarshal.AsBytes(baseWeights.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(networked.AsSpan())),
             "the networked rounds left the model unchanged");
@@ -64,35 +67,57 @@ public sealed class JoinSimulationParityTests : IDisposable
     }
 
     [Fact]
-    public async Task Join_ComPeftThreeClientProcessesTwoRounds_GlobalAdapterBitIdenticalToSimulation()
+    public async Task Join_ComPeftThreeClientsTwoPerRound_SameSelectionAndGlobalAdapterBitIdenticalToSimulation()
     {
         // Arrange: FFA-LoRA r = 4 on q_proj/v_proj, density 0.25 (ternary uploads, α·σ scale), 3 AdamW steps of batch 2.
-        const int clients = 3;
-        var (model, data) = await WriteDataAndShardsAsync(clients);
+        var (model, data) = await WriteDataAndShardsAsync(Clients);
 
         // Act
-        string[] clientIds = await RunFederationAsync(clients, model, "--method", "compeft",
+        string[] names = await RunFederationAsync(model, "--method", "compeft",
             "--lora-rank", $"{LoraRank}", "--lora-alpha", CliProcesses.Inv(LoraAlpha), "--lora-targets", "q_proj,v_proj",
             "--density", CliProcesses.Inv(Density), "--local-steps", $"{ComPeftSteps}", "--batch-size", $"{ComPeftBatch}",
             "--learning-rate", CliProcesses.Inv(ComPeftLearningRate));
-        var (initial, networked) = ReplayServerAdapter(model, Path.Combine(_cli.Directory, "server", "federation.db"));
-
-        var simulation = new ComPeftSimulation(new ComPeftSimulationOptions
+        var (initial, networked) = ReplayServerAdapter(model, NetworkedStore);
+        float[] simulated;
+        using (var simulation = new ComPeftSimulation(new ComPeftSimulationOptions
         {
-            ModelDirectory = model, Data = data, EvalData = data, Clients = clients, ClientsPerRound = clients, Rounds = Rounds,
+            ModelDirectory = model, Data = data, EvalData = data, Clients = Clients, ClientsPerRound = ClientsPerRound, Rounds = Rounds,
             Seed = Seed, Partition = Scheme, LocalSteps = ComPeftSteps, BatchSize = ComPeftBatch, LearningRate = ComPeftLearningRate,
             LoraRank = LoraRank, LoraAlpha = LoraAlpha, TargetModules = ["q_proj", "v_proj"], Density = Density,
-            EvalEvery = 1000, EvalExamples = 1, GenerationExamples = 0, ClientIds = clientIds,
-        });
-        for (int round = 1; round <= Rounds; round++) simulation.RunRound(round);
-        float[] simulated = simulation.GlobalAdapter.Weights.ToArray();
+            EvalEvery = 1000, EvalExamples = 1, GenerationExamples = 0, ClientNames = names, StatePath = SimulatedStore,
+        }))
+        {
+            for (int round = 1; round <= Rounds; round++) simulation.RunRound(round);
+            simulated = simulation.GlobalAdapter.Weights.ToArray();
+        }
 
         // Assert
+        AssertSameRounds();
         Assert.False(MemoryMarshal.AsBytes(initial.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(networked.AsSpan())),
             "the networked rounds left the adapter unchanged");
         int mismatch = FirstBitMismatch(simulated, networked);
         Assert.True(mismatch < 0, mismatch < 0 ? "" :
             $"adapter weight {mismatch}: simulated {simulated[mismatch]:R}, networked {networked[mismatch]:R}\n{_cli.Log}");
+    }
+
+    private string NetworkedStore => Path.Combine(_cli.Directory, "server", "federation.db");
+    private string SimulatedStore => Path.Combine(_cli.Directory, "simulation", "federation.db");
+
+    /// <summary>Both stores hold, round by round, updates from the same 2 of the 3 clients (the quorum is M, so the
+    /// clients that pushed are the selection) and the same version bytes.</summary>
+    private void AssertSameRounds()
+    {
+        using var networked = new SqliteFederationStore(NetworkedStore);
+        using var simulated = new SqliteFederationStore(SimulatedStore);
+        for (int round = 1; round <= Rounds; round++)
+        {
+            var expected = networked.ListUpdates(round).Select(u => u.ClientId).ToArray();
+            Assert.Equal(ClientsPerRound, expected.Length);
+            Assert.Equal(expected, simulated.ListUpdates(round).Select(u => u.ClientId).ToArray());
+        }
+        var versions = networked.ListVersions();
+        Assert.Equal(Rounds, versions.Count);
+        Assert.Equal(versions.Select(v => Convert.ToHexString(v.Payload)), simulated.ListVersions().Select(v => Convert.ToHexString(v.Payload)));
     }
 
     /// <summary>data.jsonl (24 records, 3 categories) and `federated partition --write-shards` into shards/.</summary>
@@ -107,22 +132,23 @@ public sealed class JoinSimulationParityTests : IDisposable
         return (CliProcesses.Fixture("tiny-llama"), data);
     }
 
-    /// <summary>`federated serve` (all clients selected every round, the test's seed and method arguments) and one
-    /// `federated join` process per shard until FINISHED; then kills the server and returns the ids it assigned, by shard.</summary>
-    private async Task<string[]> RunFederationAsync(int clients, string model, params string[] methodArgs)
+    /// <summary>`federated serve` (2 of the 3 clients per round, all 3 expected, the test's seed and method arguments) and
+    /// one `federated join` process per shard until FINISHED; then kills the server and returns the clients' names
+    /// (their client.json), by shard.</summary>
+    private async Task<string[]> RunFederationAsync(string model, params string[] methodArgs)
     {
         string tokens = Path.Combine(_cli.Directory, "tokens.txt");
         await File.WriteAllTextAsync(tokens, Token + "\n");
         int port = CliProcesses.FreePort();
         var server = _cli.Start(["serve", "--model", model, "--data-dir", Path.Combine(_cli.Directory, "server"), "--port", $"{port}",
-            "--rounds", $"{Rounds}", "--clients-per-round", $"{clients}", "--min-clients", $"{clients}", "--enroll-tokens", tokens,
-            "--seed", $"{Seed}", .. methodArgs]);
-        var joins = Enumerable.Range(0, clients).Select(c => _cli.Start("join", "--server", $"http://127.0.0.1:{port}", "--token", Token,
+            "--rounds", $"{Rounds}", "--clients-per-round", $"{ClientsPerRound}", "--min-clients", $"{ClientsPerRound}",
+            "--expect-clients", $"{Clients}", "--enroll-tokens", tokens, "--seed", $"{Seed}", .. methodArgs]);
+        var joins = Enumerable.Range(0, Clients).Select(c => _cli.Start("join", "--server", $"http://127.0.0.1:{port}", "--token", Token,
             "--model", model, "--data", Path.Combine(_cli.Directory, "shards", $"client-{c:D5}.jsonl"),
             "--state", Path.Combine(_cli.Directory, $"client-{c}"))).ToArray();
         foreach (var join in joins) Assert.True(await CliProcesses.WaitExit(join, TimeSpan.FromSeconds(90)) == 0, _cli.Log);
         await CliProcesses.Kill(server);
-        return [.. Enumerable.Range(0, clients).Select(c => ReadClientId(Path.Combine(_cli.Directory, $"client-{c}", "client.json")))];
+        return [.. Enumerable.Range(0, Clients).Select(c => ReadClientName(Path.Combine(_cli.Directory, $"client-{c}", "client.json")))];
     }
 
     /// <summary>The server's global adapter: the shared initial adapter (A from the seed, B = 0), then each stored
@@ -180,10 +206,10 @@ public sealed class JoinSimulationParityTests : IDisposable
         return -1;
     }
 
-    private static string ReadClientId(string stateFile)
+    private static string ReadClientName(string stateFile)
     {
         using var json = JsonDocument.Parse(File.ReadAllBytes(stateFile));
-        return json.RootElement.GetProperty("client_id").GetString() ?? throw new InvalidDataException($"{stateFile} has no client_id.");
+        return json.RootElement.GetProperty("client_name").GetString() ?? throw new InvalidDataException($"{stateFile} has no client_name.");
     }
 
     public void Dispose() => _cli.Dispose();

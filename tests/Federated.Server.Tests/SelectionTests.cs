@@ -69,4 +69,60 @@ public sealed class SelectionTests
         // Assert
         Assert.Equal(0x77797e957cf68938UL, seed);
     }
+
+    [Fact]
+    public void Enroll_SameNameInTwoFederations_SameClientIdDerivedFromTheName()
+    {
+        // Arrange
+        using var first = new TestFederation();
+        using var second = new TestFederation(o => o.SelectionSeed = 99);
+
+        // Act
+        string a = first.Enroll("edge-7f3a");
+        string b = second.Enroll("edge-7f3a");
+
+        // Assert
+        Assert.NotEqual(first.Coordinator.FederationId, second.Coordinator.FederationId);
+        Assert.Equal(a, b);
+        Assert.Equal(Coordination.FederationCoordinator.ClientIdForName("edge-7f3a"), a);
+        Assert.NotEqual(a, first.Enroll("edge-7f3b"));
+    }
+
+    [Fact]
+    public void Enroll_NameHeldUnderAnotherToken_GetsItsOwnIdAndTheFirstClientKeepsItsCredential()
+    {
+        // Arrange: a second enrollment token; "shared" enrolled first under the default one.
+        using var f = new TestFederation(o => o.EnrollmentTokens.Add("other-token"));
+        var first = f.Coordinator.Enroll(TestFederation.Token, new ClientDescription("shared", "linux-x64", "test", 10, [TrainingMethodKind.FedKSeed]));
+
+        // Act
+        var other = f.Coordinator.Enroll("other-token", new ClientDescription("shared", "linux-x64", "test", 10, [TrainingMethodKind.FedKSeed]));
+        var otherAgain = f.Coordinator.Enroll("other-token", new ClientDescription("shared", "linux-x64", "test", 10, [TrainingMethodKind.FedKSeed]));
+
+        // Assert
+        Assert.NotEqual(first.ClientId, other.ClientId);
+        Assert.Equal(other.ClientId, otherAgain.ClientId);
+        Assert.Equal(first.ClientId, f.Coordinator.Authenticate(first.BearerToken));
+        Assert.Equal(2, f.Store.CountClients());
+    }
+
+    [Fact]
+    public void GetTask_FewerThanExpectedClientsConnected_OpensNoRoundUntilAllAre()
+    {
+        // Arrange: N = 3 expected, M = Q = 2; two clients enrolled and polling, past the selection window.
+        using var f = new TestFederation(o => { o.ClientsPerRound = 2; o.MinClients = 2; o.ExpectedClients = 3; });
+        string[] ids = [f.Enroll("a"), f.Enroll("b")];
+        foreach (var id in ids) f.Coordinator.GetTask(id);
+        f.Time.Advance(TimeSpan.FromSeconds(30));
+
+        // Act
+        var before = ids.Select(id => f.Coordinator.GetTask(id).Availability).ToArray();
+        string third = f.Enroll("c");
+        f.Coordinator.GetTask(third);
+        var after = new[] { ids[0], ids[1], third }.Select(id => f.Coordinator.GetTask(id).Availability).ToArray();
+
+        // Assert
+        Assert.All(before, a => Assert.Equal(TaskAvailabilityKind.Wait, a));
+        Assert.Equal(2, after.Count(a => a == TaskAvailabilityKind.Assigned));
+    }
 }

@@ -103,7 +103,7 @@ internal static class PartitionCommand
         return command;
     }
 
-    /// <summary>Writes client c's records, in partition order, to DIR/client-{c:D5}.jsonl (the simulator's client ids).</summary>
+    /// <summary>Writes client c's records, in partition order, to DIR/client-{c:D5}.jsonl (the simulator's default client names).</summary>
     private static string[] WriteShards(IReadOnlyList<InstructionExample> records, IReadOnlyList<int[]> clients, string directory)
     {
         Directory.CreateDirectory(directory);

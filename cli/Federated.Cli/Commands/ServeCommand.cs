@@ -26,6 +26,7 @@ internal static class ServeCommand
         var rounds = new Option<int>("--rounds") { Description = "Rounds to aggregate, then FINISHED.", DefaultValueFactory = _ => 100 };
         var perRound = new Option<int>("--clients-per-round") { Description = "M: clients selected per round.", DefaultValueFactory = _ => 10 };
         var minClients = new Option<int>("--min-clients") { Description = "Q: quorum; a round aggregates at Q updates, or is abandoned below Q at its deadline.", DefaultValueFactory = _ => 2 };
+        var expectClients = new Option<int>("--expect-clients") { Description = "N: open a round only once N clients are connected, so every round draws M of all N (0 = Q suffice)." };
         var timeout = new Option<string>("--round-timeout") { Description = "Round deadline after opening, e.g. 90s, 10m, 2h.", DefaultValueFactory = _ => "10m" };
         var tokens = new Option<FileInfo?>("--enroll-tokens") { Description = "File of enrollment tokens, one per line ('#' comments). Default: one is generated into DATA_DIR/enroll-token.txt." };
         var cert = new Option<FileInfo?>("--cert") { Description = "PEM certificate: serve TLS on all interfaces (with --key). Without it: h2c on 127.0.0.1 only." };
@@ -64,7 +65,7 @@ internal static class ServeCommand
               federated serve --model models/wordnet-base --method compeft --data-dir state/fed2 --rounds 10 --clients-per-round 2 --min-clients 2 --density 0.05
             """)
         {
-            model, method, dataDir, port, rounds, perRound, minClients, timeout, tokens, cert, key, seedCount, pro, localSteps, learningRate, epsilon, seed,
+            model, method, dataDir, port, rounds, perRound, minClients, expectClients, timeout, tokens, cert, key, seedCount, pro, localSteps, learningRate, epsilon, seed,
             rank, alpha, targets, noFfa, density, scaleFactor, leastSquares, errorFeedback, batchSize, aggregate, downlink, rateLimit,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -108,6 +109,7 @@ internal static class ServeCommand
                 o.Coordinator.Rounds = parse.GetValue(rounds);
                 o.Coordinator.ClientsPerRound = parse.GetValue(perRound);
                 o.Coordinator.MinClients = parse.GetValue(minClients);
+                o.Coordinator.ExpectedClients = parse.GetValue(expectClients);
                 o.Coordinator.RoundTimeout = DurationParser.Parse(parse.GetValue(timeout)!, "--round-timeout");
                 foreach (var t in tokenList) o.Coordinator.EnrollmentTokens.Add(t);
                 o.Coordinator.SelectionSeed = runSeed;

@@ -90,13 +90,32 @@ public sealed class FederationCoordinator : IDisposable
             if (existing is { Revoked: true })
                 throw new FederationException(FederationError.PermissionDenied, $"Client {existing.ClientId} is revoked.");
             var record = existing is null
-                ? new ClientRecord("c-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), client.Name, tokenHash, Hash(bearer), _time.GetUtcNow(), false)
+                ? new ClientRecord(NewClientIdLocked(tokenHash, client.Name), client.Name, tokenHash, Hash(bearer), _time.GetUtcNow(), false)
                 : existing with { CredentialHash = Hash(bearer) };
             _store.SaveClient(record);
             CoordinatorLog.Enrolled(_logger, record.ClientId, record.Name);
             return new EnrollmentResult(record.ClientId, bearer);
         }
     }
+
+    /// <summary>
+    /// The id of a newly enrolled client: <c>c-</c> + 16 hex digits of SHA-256("federated-client\0" + name), so a client
+    /// named the same gets the same id in every federation (a simulation that enrolls its clients under the names of a
+    /// networked run's clients selects, seeds and orders them as that run does). If another enrollment token already
+    /// holds that id, the id is derived from (token, name) instead, so one token's clients can never take over
+    /// another's; ids stay deterministic either way.
+    /// </summary>
+    private string NewClientIdLocked(byte[] tokenHash, string name)
+    {
+        string id = ClientIdForName(name);
+        if (_store.FindClient(id) is null) return id;
+        return "c-" + Convert.ToHexStringLower(SHA256.HashData([.. tokenHash, .. Encoding.UTF8.GetBytes(name)]).AsSpan(0, 8));
+    }
+
+    /// <summary>The id a client enrolled under <paramref name="name"/> gets (unless that id is taken by another
+    /// enrollment token's client): c- + the first 8 bytes of SHA-256("federated-client\0" + name), lowercase hex.</summary>
+    public static string ClientIdForName(string name) =>
+        "c-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("federated-client\0" + name)).AsSpan(0, 8));
 
     /// <summary>The client id a bearer credential belongs to.</summary>
     /// <exception cref="FederationException">UNAUTHENTICATED (unknown) or PERMISSION_DENIED (revoked).</exception>
@@ -306,7 +325,7 @@ public sealed class FederationCoordinator : IDisposable
     {
         var connected = _lastSeen.Where(kv => now - kv.Value <= _options.ClientLivenessWindow)
             .Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
-        if (connected.Count < _options.MinClients)
+        if (connected.Count < Math.Max(_options.MinClients, _options.ExpectedClients))
         {
             _quorumConnectedSince = null;
             return;

@@ -18,6 +18,11 @@ public sealed class FederationCoordinatorOptions
     /// accepted (later ones are stale). Below Q at the deadline the round is abandoned and a new one opens. Default 2.</summary>
     public int MinClients { get; set; } = 2;
 
+    /// <summary>N: a round opens only once at least this many clients are connected — a known population (e.g. a
+    /// simulation's N clients, or a test's N processes): every round then draws its M clients from all of them, however
+    /// the clients' start-up interleaves. 0 (default): Q connected clients suffice.</summary>
+    public int ExpectedClients { get; set; }
+
     /// <summary>Time from opening a round to its deadline. Default 10 minutes.</summary>
     public TimeSpan RoundTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
@@ -50,6 +55,7 @@ public sealed class FederationCoordinatorOptions
         if (ClientsPerRound < MinClients)
             throw new ArgumentOutOfRangeException(nameof(ClientsPerRound), ClientsPerRound, $"ClientsPerRound must be at least MinClients ({MinClients}).");
         TrainingLimits.Check(ClientsPerRound, 1, TrainingLimits.MaxClientsPerRound, "ClientsPerRound (--clients-per-round)");
+        if (ExpectedClients < 0) throw new ArgumentOutOfRangeException(nameof(ExpectedClients), ExpectedClients, "ExpectedClients must not be negative.");
         if (RoundTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(RoundTimeout), RoundTimeout, "RoundTimeout must be positive.");
         if (SelectionWindow < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(SelectionWindow), SelectionWindow, "SelectionWindow must not be negative.");
         if (ClientLivenessWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(ClientLivenessWindow), ClientLivenessWindow, "ClientLivenessWindow must be positive.");

@@ -14,7 +14,7 @@ namespace Federated.Simulation.Capture;
 internal sealed record ClientSecret(int LocalSteps, double SamplingRate, int[] ExampleIndices);
 
 /// <summary>
-/// Writes the capture folder (<see cref="CaptureFormat"/>) of a simulation, hooked into <see cref="InProcessRound"/>:
+/// Writes the capture folder (<see cref="CaptureFormat"/>) of a simulation, hooked into <see cref="Federation.SimulatedFederation{TParameters}"/>:
 /// <see cref="Update"/> at every accepted push (the exact bytes the strategy validated), <see cref="Commit"/> when a
 /// round's version is applied. Under secure aggregation the per-client payloads are never written: at the commit one
 /// update line holds the method's sum view of the round (ComPEFT: the sample-weighted mean Δ̂, dense; FedKSeed: Σᵢ aᵢ·Lᵢ

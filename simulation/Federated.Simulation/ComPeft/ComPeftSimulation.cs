@@ -12,14 +12,15 @@ using Federated.Protocol.V1;
 using Federated.Server.Domain;
 using Federated.Server.Strategies;
 using Federated.Simulation.Capture;
+using Federated.Simulation.Federation;
 using Google.Protobuf;
 
 namespace Federated.Simulation.ComPeft;
 
 /// <summary>
 /// ComPEFT with N clients in one process, through the real pieces: the client's <see cref="LoraTrainer"/> and
-/// <see cref="ComPeftUpdateEncoder"/>, the server's <see cref="ComPeftStrategy"/> (validation, mean/TIES merge,
-/// change since a version), exchanging real protobuf messages whose serialized sizes are the bytes reported.
+/// <see cref="ComPeftUpdateEncoder"/>, the server's coordinator and <see cref="ComPeftStrategy"/> (selection, batch
+/// seeds, validation, mean/TIES merge, change since a version; see <see cref="SimulatedFederation{TParameters}"/>), exchanging real protobuf messages whose serialized sizes are the bytes reported.
 /// The base model is never modified: the global state is one LoRA adapter (<see cref="GlobalAdapter"/>); a working
 /// adapter is reset to it before each client trains. Memory: model + 2 adapters (+ one residual per client that has
 /// trained, with error feedback). Determinism: every random choice is an owned SplitMix64 stream of (seed, round,
@@ -35,11 +36,11 @@ public sealed class ComPeftSimulation : ISimulation, ISimulatedMethod<ComPeftRou
     private readonly LoraUpdateLayout _layout;
     private readonly LoraTrainer _trainer;
     private readonly ComPeftCompressionOptions _compression;
-    private readonly ComPeftStrategy _strategy;
     private readonly Dictionary<int, float[]> _residuals = [];
     private readonly TensorExtent[] _extents;
     private readonly CaptureWriter? _capture;
-    private readonly SimulatedRounds<ComPeftRoundParameters> _rounds;
+    private readonly SimulatedFederation<ComPeftRoundParameters> _rounds;
+    private long _globalVersion;
 
     /// <summary>Loads the model, data and partition and creates the shared initial adapter; nothing is trained yet.</summary>
     public ComPeftSimulation(ComPeftSimulationOptions options)
@@ -73,7 +74,7 @@ public sealed class ComPeftSimulation : ISimulation, ISimulatedMethod<ComPeftRou
             Density = (float)options.UploadDensity, ScaleFactor = (float?)options.ScaleFactor, LeastSquaresScale = options.LeastSquaresScale,
             ErrorFeedback = options.ErrorFeedback, Uncompressed = options.Uncompressed,
         };
-        _strategy = new ComPeftStrategy(new ComPeftStrategyOptions
+        var strategy = new ComPeftStrategy(new ComPeftStrategyOptions
         {
             UpdateElementCount = _layout.ElementCount, Rank = options.LoraRank, Alpha = options.LoraAlpha,
             TargetModules = options.TargetModules, Density = (float)options.UploadDensity, ScaleFactor = (float)(options.ScaleFactor ?? 0),
@@ -84,7 +85,7 @@ public sealed class ComPeftSimulation : ISimulation, ISimulatedMethod<ComPeftRou
         });
         if (options.CaptureDirectory is { } captureDir)
             _capture = new CaptureWriter(captureDir, Manifest(_setup.TrainRecordCount), _setup.Canaries, SecureSum, static version => version);
-        _rounds = new(options, _strategy, _setup, _capture, this);
+        _rounds = new(options, strategy, _setup, _capture, this);
     }
 
     /// <summary>run.json of this run.</summary>
@@ -116,8 +117,12 @@ public sealed class ComPeftSimulation : ISimulation, ISimulatedMethod<ComPeftRou
         return DenseUpdateCodec.Encode(sum);
     }
 
-    /// <summary>Closes the capture files.</summary>
-    public void Dispose() => _capture?.Dispose();
+    /// <summary>Closes the simulated server's store and the capture files.</summary>
+    public void Dispose()
+    {
+        _rounds.Dispose();
+        _capture?.Dispose();
+    }
 
     /// <inheritdoc />
     public SimulationShape Shape => new("compeft",
@@ -155,23 +160,28 @@ public sealed class ComPeftSimulation : ISimulation, ISimulatedMethod<ComPeftRou
 
     /// <summary>One client's round: the working adapter reset to the global one, τ AdamW steps on its shard; its update
     /// is the adapter change, ternary-compressed (with its error-feedback residual) or dense.</summary>
-    ClientWork ISimulatedMethod<ComPeftRoundParameters>.TrainClient(long round, ComPeftRoundParameters parameters, int client,
-        ShardView shard, ulong streamSeed)
+    ClientWork IClientWork<ComPeftRoundParameters>.Train(ClientTask<ComPeftRoundParameters> task, ShardView shard)
     {
         _global.Weights.CopyTo(_work.Weights);
-        var local = _trainer.Train(_work, _layout, shard, streamSeed, round);
-        var residual = _options.ErrorFeedback && !_compression.IsDense ? Residual(client) : [];
+        var local = _trainer.Train(_work, _layout, shard, task.StreamSeed, task.RoundId);
+        var residual = _options.ErrorFeedback && !_compression.IsDense ? Residual(task.Client) : [];
         byte[] payload = ComPeftUpdateEncoder.Encode(local.Delta, _compression, residual);
         var update = new ClientUpdate { Compressed = new CompressedUpdate { Payload = ByteString.CopyFrom(payload) } };
         return new ClientWork(payload, update, local.MeanLoss, 0, local.Steps, local.SamplingRate, local.ExampleIndices);
     }
 
+    /// <inheritdoc />
+    long ISimulatedMethod<ComPeftRoundParameters>.GlobalVersion => _globalVersion;
+
     /// <summary>The new version into the global adapter: adds its change (the merged Δ) to the weights.</summary>
-    void ISimulatedMethod<ComPeftRoundParameters>.ApplyVersion(long baseVersion, ComPeftRoundParameters parameters)
+    void ISimulatedMethod<ComPeftRoundParameters>.Apply(ModelDelta delta)
     {
+        if (delta.FromVersion != _globalVersion)
+            throw new InvalidOperationException($"A change from version {delta.FromVersion} cannot apply to the global adapter at {_globalVersion}.");
         var change = new float[_layout.ElementCount];
-        ComPeftStrategy.AccumulateVersion(_strategy.GetModelDelta(baseVersion).Payload, change);
+        ComPeftStrategy.AccumulateVersion(delta.Payload, change);
         _layout.AddTo(_global, change);
+        _globalVersion = delta.ToVersion;
     }
 
     /// <summary>Saves the global adapter as a PEFT adapter in outDir/adapter (loadable by `federated generate --adapter`).</summary>
@@ -183,27 +193,27 @@ public sealed class ComPeftSimulation : ISimulation, ISimulatedMethod<ComPeftRou
     }
 
     /// <summary>The RoundTask's ComPEFT part: its hyper-parameters.</summary>
-    void ISimulatedMethod<ComPeftRoundParameters>.DescribeTask(RoundTask task, ComPeftRoundParameters p)
+    void ISimulatedMethod<ComPeftRoundParameters>.DescribeTask(RoundTask task, ComPeftRoundParameters p, ulong stepSeed)
     {
         var hyper = new ComPeftParameters
         {
             Rank = (uint)p.Rank, Alpha = p.Alpha, Density = p.Density, ScaleFactor = p.ScaleFactor, LearningRate = p.LearningRate,
             LocalSteps = (uint)p.LocalSteps, BatchSize = (uint)p.BatchSize, FreezeA = p.FreezeA, LoraASeed = p.LoraASeed,
-            LeastSquaresScale = p.LeastSquaresScale, ErrorFeedback = p.ErrorFeedback,
+            LeastSquaresScale = p.LeastSquaresScale, ErrorFeedback = p.ErrorFeedback, StepSeed = stepSeed,
         };
         hyper.TargetModules.Add(p.TargetModules);
         (task.Method, task.Compeft) = (TrainingMethod.Compeft, hyper);
     }
 
-    /// <summary>One ModelChunk carrying the adapter change since <paramref name="sinceVersion"/> (sha256 and layout
-    /// included; a deployment splits large payloads into model_chunk_bytes pieces); none for an up-to-date client.</summary>
-    ModelChunk? ISimulatedMethod<ComPeftRoundParameters>.SyncChunk(long sinceVersion)
+    /// <summary>One ModelChunk carrying an adapter change (sha256 and layout included; a deployment splits large
+    /// payloads into model_chunk_bytes pieces); none for an up-to-date client.</summary>
+    ModelChunk? ISimulatedMethod<ComPeftRoundParameters>.SyncChunk(ModelDelta delta)
     {
-        var payload = _strategy.GetModelDelta(sinceVersion).Payload;
+        var payload = delta.Payload;
         if (payload.Length == 0) return null;
         var chunk = new ModelChunk
         {
-            ModelVersion = (ulong)_strategy.LatestVersion, Kind = ModelPayloadKind.CompressedAdapter,
+            ModelVersion = (ulong)delta.ToVersion, Kind = ModelPayloadKind.CompressedAdapter,
             TotalBytes = (ulong)payload.Length, Sha256 = ByteString.CopyFrom(SHA256.HashData(payload)), Offset = 0,
             Data = ByteString.CopyFrom(payload),
         };
@@ -218,6 +228,6 @@ public sealed class ComPeftSimulation : ISimulation, ISimulatedMethod<ComPeftRou
         return residual;
     }
 
-    /// <summary>Client <paramref name="client"/>'s batch stream seed in a round (<see cref="SimulatedRounds{TParameters}.StreamSeed"/>).</summary>
-    internal ulong ClientStreamSeed(int client, long round) => SimulatedRounds<ComPeftRoundParameters>.StreamSeed(_options, round, client);
+    /// <summary>Client <paramref name="client"/>'s batch stream seed in a round (<see cref="SimulatedFederation{TParameters}.StreamSeed"/>).</summary>
+    internal ulong ClientStreamSeed(int client, long round) => _rounds.StreamSeed(round, client);
 }

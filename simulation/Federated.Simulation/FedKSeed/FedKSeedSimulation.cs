@@ -14,13 +14,15 @@ using Federated.Protocol.V1;
 using Federated.Server.Domain;
 using Federated.Server.Strategies;
 using Federated.Simulation.Capture;
+using Federated.Simulation.Federation;
 using Google.Protobuf;
 
 namespace Federated.Simulation.FedKSeed;
 
 /// <summary>
-/// FedKSeed with N clients in one process, wired through the real pieces: the server's <see cref="FedKSeedStrategy"/>
-/// (validation, aggregation of H, ΔH since a version) and the client's <see cref="FedKSeedTrainer"/>, exchanging the
+/// FedKSeed with N clients in one process, wired through the real pieces: the server's coordinator and
+/// <see cref="FedKSeedStrategy"/> (selection, step seeds, validation, aggregation of H, ΔH since a version; see
+/// <see cref="SimulatedFederation{TParameters}"/>) and the client's <see cref="FedKSeedTrainer"/>, exchanging the
 /// real protobuf messages (their serialized sizes are the bytes reported).
 /// Memory: one working model; the global weights clients start from are held in a scratch file (<see cref="HeldWeights"/>,
 /// OS page cache, not process memory); a simulated client is its example indices and
@@ -35,12 +37,12 @@ public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedR
     private readonly CausalLm _model;
     private readonly TrainableSet _trainable;
     private readonly HeldWeights _global;
-    private readonly FedKSeedStrategy _strategy;
     private readonly FedKSeedTrainer _trainer;
     private readonly ulong[] _seedPool;
     private readonly CaptureWriter? _capture;
-    private readonly SimulatedRounds<FedKSeedRoundParameters> _rounds;
+    private readonly SimulatedFederation<FedKSeedRoundParameters> _rounds;
     private FedKSeedRoundPlan? _plan;
+    private long _globalVersion;
 
     /// <summary>Loads the model, data and partition; nothing is trained yet.</summary>
     public FedKSeedSimulation(FedKSeedSimulationOptions options)
@@ -53,7 +55,7 @@ public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedR
         _trainable = TrainableSet.Create(_model.Parameters, options.Trainable);
         // The global weights between clients live in a scratch file, so the process holds one model however many clients.
         _global = new HeldWeights(_model.Weights, Path.GetTempPath());
-        _strategy = new FedKSeedStrategy(new FedKSeedStrategyOptions
+        var strategy = new FedKSeedStrategy(new FedKSeedStrategyOptions
         {
             SeedCount = options.Seeds, SeedPoolMasterSeed = options.Seed, LocalSteps = options.LocalSteps,
             Epsilon = options.Epsilon, LearningRate = options.LearningRate, Pro = options.Pro,
@@ -63,7 +65,7 @@ public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedR
             new FedKSeedTrainerOptions { DpClipNorm = options.DpClipNorm, DpNoiseMultiplier = options.DpNoiseMultiplier });
         if (options.CaptureDirectory is { } captureDir)
             _capture = new CaptureWriter(captureDir, Manifest(_setup.TrainRecordCount), _setup.Canaries, (_, version) => RoundIncrement(version), RoundIncrement);
-        _rounds = new(options, _strategy, _setup, _capture, this);
+        _rounds = new(options, strategy, _setup, _capture, this);
     }
 
     /// <summary>run.json of this run.</summary>
@@ -85,9 +87,10 @@ public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedR
             .Select(e => new SeedScalar(e.SeedIndex, (float)e.Increment))).ToByteArray();
     }
 
-    /// <summary>Closes the capture files.</summary>
+    /// <summary>Closes the simulated server's store and the capture files.</summary>
     public void Dispose()
     {
+        _rounds.Dispose();
         _capture?.Dispose();
         _global.Dispose();
     }
@@ -128,25 +131,31 @@ public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedR
 
     /// <summary>One client's round: from the global weights, τ zeroth-order steps on its shard; its update is the
     /// (seed index, scalar) pairs as a SeedScalars message.</summary>
-    ClientWork ISimulatedMethod<FedKSeedRoundParameters>.TrainClient(long round, FedKSeedRoundParameters parameters, int client,
-        ShardView shard, ulong streamSeed)
+    ClientWork IClientWork<FedKSeedRoundParameters>.Train(ClientTask<FedKSeedRoundParameters> task, ShardView shard)
     {
-        if (_plan?.Round != round)
-            _plan = new FedKSeedRoundPlan(round, parameters.LocalSteps, parameters.Epsilon, parameters.LearningRate,
+        var parameters = task.Parameters;
+        if (_plan?.Round != task.RoundId)
+            _plan = new FedKSeedRoundPlan(task.RoundId, parameters.LocalSteps, parameters.Epsilon, parameters.LearningRate,
                 [.. parameters.SeedProbabilities.Select(p => (double)p)]);
         RestoreGlobal();
-        var local = _trainer.Train(_plan, shard, streamSeed);
+        var local = _trainer.Train(_plan, shard, task.StreamSeed);
         var payload = SeedScalars.From(local.Steps);
         return new ClientWork(payload.ToByteArray(), new ClientUpdate { SeedScalars = payload }, local.MeanLoss, local.DroppedSteps,
             local.Steps.Length, local.SamplingRate, local.ExampleIndices);
     }
 
+    /// <inheritdoc />
+    long ISimulatedMethod<FedKSeedRoundParameters>.GlobalVersion => _globalVersion;
+
     /// <summary>The new version into the global weights: replays its ΔH from the restored global state.</summary>
-    void ISimulatedMethod<FedKSeedRoundParameters>.ApplyVersion(long baseVersion, FedKSeedRoundParameters parameters)
+    void ISimulatedMethod<FedKSeedRoundParameters>.Apply(ModelDelta delta)
     {
+        if (delta.FromVersion != _globalVersion)
+            throw new InvalidOperationException($"A change from version {delta.FromVersion} cannot apply to the global model at {_globalVersion}.");
         RestoreGlobal();
-        ApplyDelta(_strategy.GetModelDelta(baseVersion), parameters.LearningRate);
+        ApplyDelta(delta, _options.LearningRate);
         _global.Store(_model.Weights);
+        _globalVersion = delta.ToVersion;
     }
 
     /// <summary>Replays a ΔH download into the working model: w ← w − η·ΔH[s]·z(s), ascending seed index.</summary>
@@ -158,21 +167,20 @@ public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedR
     }
 
     /// <summary>The RoundTask's FedKSeed part: hyper-parameters and, with Pro, the seed probabilities.</summary>
-    void ISimulatedMethod<FedKSeedRoundParameters>.DescribeTask(RoundTask task, FedKSeedRoundParameters parameters)
+    void ISimulatedMethod<FedKSeedRoundParameters>.DescribeTask(RoundTask task, FedKSeedRoundParameters parameters, ulong stepSeed)
     {
         var hyper = new FedKSeedParameters
         {
             SeedCount = (uint)parameters.SeedCount, SeedPoolMasterSeed = parameters.SeedPoolMasterSeed, LocalSteps = (uint)parameters.LocalSteps,
-            Epsilon = parameters.Epsilon, LearningRate = parameters.LearningRate, BatchSize = 1, StepSeed = ulong.MaxValue,
+            Epsilon = parameters.Epsilon, LearningRate = parameters.LearningRate, BatchSize = (uint)parameters.BatchSize, StepSeed = stepSeed,
         };
         hyper.SeedProbabilities.Add(parameters.SeedProbabilities);
         (task.Method, task.Fedkseed) = (TrainingMethod.Fedkseed, hyper);
     }
 
-    /// <summary>The ModelChunk carrying ΔH since <paramref name="sinceVersion"/> (sent even when empty).</summary>
-    ModelChunk ISimulatedMethod<FedKSeedRoundParameters>.SyncChunk(long sinceVersion)
+    /// <summary>The ModelChunk carrying a ΔH download (sent even when empty).</summary>
+    ModelChunk ISimulatedMethod<FedKSeedRoundParameters>.SyncChunk(ModelDelta delta)
     {
-        var delta = _strategy.GetModelDelta(sinceVersion);
         return new ModelChunk
         {
             ModelVersion = (ulong)delta.ToVersion, Kind = ModelPayloadKind.SeedDelta,
