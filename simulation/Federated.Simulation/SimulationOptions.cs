@@ -1,11 +1,13 @@
 using Federated.Data;
+using Federated.Server.Parameters;
 
 namespace Federated.Simulation;
 
 /// <summary>
 /// What every simulated federation has, whatever its method: the base model, the client and evaluation data, the
 /// population and its partition, the evaluation schedule, the defences and the capture. Each method's options derive
-/// from it and set their own defaults for <see cref="Clients"/>, <see cref="ClientsPerRound"/> and <see cref="Rounds"/>.
+/// from it. <see cref="Clients"/>, <see cref="ClientsPerRound"/>, <see cref="Rounds"/> and <see cref="Seed"/> default to
+/// <see cref="FederationSettings"/>, the one home of the settings every verb shares.
 /// </summary>
 public abstract record SimulationOptions
 {
@@ -19,16 +21,16 @@ public abstract record SimulationOptions
     public string EvalData { get; init; } = "builtin:test";
 
     /// <summary>N, simulated clients.</summary>
-    public int Clients { get; init; }
+    public int Clients { get; init; } = FederationSettings.Default.Clients;
 
     /// <summary>M, clients selected per round.</summary>
-    public int ClientsPerRound { get; init; }
+    public int ClientsPerRound { get; init; } = FederationSettings.Default.ClientsPerRound;
 
     /// <summary>R, rounds.</summary>
-    public int Rounds { get; init; }
+    public int Rounds { get; init; } = FederationSettings.Default.Rounds;
 
     /// <summary>Seed of every random choice of the run (partition, selection, the method's shared seeds).</summary>
-    public ulong Seed { get; init; } = 42;
+    public ulong Seed { get; init; } = FederationSettings.Default.Seed;
 
     /// <summary>Partition scheme (docs/data.md), e.g. "dirichlet:0.5", "iid".</summary>
     public string Partition { get; init; } = "dirichlet:0.5";
@@ -43,7 +45,7 @@ public abstract record SimulationOptions
     public int GenerationExamples { get; init; } = 48;
 
     /// <summary>Longest training sequence in tokens (prompt + response).</summary>
-    public int MaxLength { get; init; } = 128;
+    public int MaxLength { get; init; } = Federated.Client.FedKSeed.FedKSeedLocalTrainer.DefaultMaxLength;
 
     /// <summary>
     /// Client ids by index (shard i ↔ ClientIds[i]); null = client-00000, client-00001, …. A client's id keys its step
@@ -68,6 +70,9 @@ public abstract record SimulationOptions
     /// <summary>Records planted in client 0's shard (appended to the training set, after its other examples): the
     /// membership-inference canaries. Null or empty = none.</summary>
     public IReadOnlyList<InstructionExample>? Canaries { get; init; }
+
+    /// <summary>The shared settings of this run.</summary>
+    public FederationSettings Federation => new() { Clients = Clients, ClientsPerRound = ClientsPerRound, Rounds = Rounds, Seed = Seed };
 
     /// <summary>Client <paramref name="client"/>'s id: its <see cref="ClientIds"/> entry, else client-00000, ….</summary>
     public string ClientId(int client) => ClientIds is { } ids ? ids[client] : ClientPopulation.DefaultId(client);
