@@ -33,7 +33,14 @@ public sealed record RoundMetrics(
 /// <summary>Quality of one model: the base, or the final global model.</summary>
 /// <param name="Scores">Every evaluated example's score (for the paired final − base comparison); not serialized.</param>
 public sealed record ModelQuality(double EvalLoss, double? RougeL, double? Accuracy,
-    [property: JsonIgnore] DetailedEvaluation? Scores = null);
+    [property: JsonIgnore] DetailedEvaluation? Scores = null)
+{
+    /// <summary>Equal aggregates (the per-example <see cref="Scores"/> are not compared).</summary>
+    public bool Equals(ModelQuality? other) => other is not null && EvalLoss.Equals(other.EvalLoss) &&
+        Nullable.Equals(RougeL, other.RougeL) && Nullable.Equals(Accuracy, other.Accuracy);
+
+    public override int GetHashCode() => HashCode.Combine(EvalLoss, RougeL, Accuracy);
+}
 
 /// <summary>summary.json and `simulate --json`.</summary>
 /// <param name="BytesUpPerClientRound">Mean serialized ClientUpdate size per client per round, bytes (headers included).</param>
