@@ -67,6 +67,7 @@ internal sealed class FederationService(FederationCoordinator coordinator, Feder
                     {
                         SeedCount = (uint)p.SeedCount, SeedPoolMasterSeed = p.SeedPoolMasterSeed, LocalSteps = (uint)p.LocalSteps,
                         Epsilon = p.Epsilon, LearningRate = p.LearningRate, BatchSize = (uint)p.BatchSize, StepSeed = assignment.ClientRoundSeed,
+                        Trainable = p.Trainable ?? "",
                     };
                     task.Fedkseed.SeedProbabilities.Add(p.SeedProbabilities);
                 }

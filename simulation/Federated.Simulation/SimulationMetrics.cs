@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using Federated.Data.Evaluation;
+
 namespace Federated.Simulation;
 
 /// <summary>One line of metrics.jsonl: what a round did and cost. Null fields were not measured this round.</summary>
@@ -28,7 +31,16 @@ public sealed record RoundMetrics(
     double ClientSeconds = 0);
 
 /// <summary>Quality of one model: the base, or the final global model.</summary>
-public sealed record ModelQuality(double EvalLoss, double? RougeL, double? Accuracy);
+/// <param name="Scores">Every evaluated example's score (for the paired final − base comparison); not serialized.</param>
+public sealed record ModelQuality(double EvalLoss, double? RougeL, double? Accuracy,
+    [property: JsonIgnore] DetailedEvaluation? Scores = null)
+{
+    /// <summary>Equal aggregates (the per-example <see cref="Scores"/> are not compared).</summary>
+    public bool Equals(ModelQuality? other) => other is not null && EvalLoss.Equals(other.EvalLoss) &&
+        Nullable.Equals(RougeL, other.RougeL) && Nullable.Equals(Accuracy, other.Accuracy);
+
+    public override int GetHashCode() => HashCode.Combine(EvalLoss, RougeL, Accuracy);
+}
 
 /// <summary>summary.json and `simulate --json`.</summary>
 /// <param name="BytesUpPerClientRound">Mean serialized ClientUpdate size per client per round, bytes (headers included).</param>
@@ -36,6 +48,8 @@ public sealed record ModelQuality(double EvalLoss, double? RougeL, double? Accur
 /// <param name="UplinkCompression">Fp32UpdateBytes / BytesUpPerClientRound (null for FedKSeed).</param>
 /// <param name="Artifacts">Files or folders written besides metrics and plots (e.g. the global adapter).</param>
 /// <param name="ClientSecondsPerRound">Mean over rounds of <see cref="RoundMetrics.ClientSeconds"/>.</param>
+/// <param name="Delta">Paired differences final − base on the same evaluation records and generations (loss
+/// token-weighted; mean, se, t, p, 95% interval, n; as `federated eval --compare`), or null when not both were scored.</param>
 /// <param name="PeakMemoryMb">Peak resident memory of the whole simulator process (VmHWM), MB: the model, the data and
 /// every simulated client's state.</param>
 public sealed record SimulationSummary(
@@ -53,4 +67,5 @@ public sealed record SimulationSummary(
     double? UplinkCompression = null,
     IReadOnlyList<string>? Artifacts = null,
     double? ClientSecondsPerRound = null,
-    double? PeakMemoryMb = null);
+    double? PeakMemoryMb = null,
+    EvaluationComparison? Delta = null);

@@ -1,12 +1,14 @@
 using Federated.Core;
 using Federated.Data;
+using Federated.Server.Parameters;
 
 namespace Federated.Simulation;
 
 /// <summary>
 /// What every simulated federation has, whatever its method: the base model, the client and evaluation data, the
 /// population and its partition, the evaluation schedule, the defences and the capture. Each method's options derive
-/// from it and set their own defaults for <see cref="Clients"/>, <see cref="ClientsPerRound"/> and <see cref="Rounds"/>.
+/// from it. <see cref="Clients"/>, <see cref="ClientsPerRound"/>, <see cref="Rounds"/> and <see cref="Seed"/> default to
+/// <see cref="FederationSettings"/>, the one home of the settings every verb shares.
 /// </summary>
 public abstract record SimulationOptions
 {
@@ -20,16 +22,16 @@ public abstract record SimulationOptions
     public string EvalData { get; init; } = "builtin:test";
 
     /// <summary>N, simulated clients.</summary>
-    public int Clients { get; init; }
+    public int Clients { get; init; } = FederationSettings.Default.Clients;
 
     /// <summary>M, clients selected per round.</summary>
-    public int ClientsPerRound { get; init; }
+    public int ClientsPerRound { get; init; } = FederationSettings.Default.ClientsPerRound;
 
     /// <summary>R, rounds.</summary>
-    public int Rounds { get; init; }
+    public int Rounds { get; init; } = FederationSettings.Default.Rounds;
 
     /// <summary>Seed of every random choice of the run (partition, the coordinator's selection and step seeds, the method's shared seeds).</summary>
-    public ulong Seed { get; init; } = 42;
+    public ulong Seed { get; init; } = FederationSettings.Default.Seed;
 
     /// <summary>Partition scheme (docs/data.md), e.g. "dirichlet:0.5", "iid".</summary>
     public string Partition { get; init; } = "dirichlet:0.5";
@@ -37,14 +39,15 @@ public abstract record SimulationOptions
     /// <summary>Evaluate the loss every E rounds (and always after the last).</summary>
     public int EvalEvery { get; init; } = 5;
 
-    /// <summary>Examples scored for the evaluation loss.</summary>
-    public int EvalExamples { get; init; } = 200;
+    /// <summary>Examples scored for the evaluation loss (500: enough records for the paired final − base loss difference
+    /// of the quick start to stand out of its standard error).</summary>
+    public int EvalExamples { get; init; } = 500;
 
     /// <summary>Examples generated per task kind for Rouge-L / accuracy (base and final model only).</summary>
     public int GenerationExamples { get; init; } = 48;
 
     /// <summary>Longest training sequence in tokens (prompt + response).</summary>
-    public int MaxLength { get; init; } = 128;
+    public int MaxLength { get; init; } = Federated.Client.FedKSeed.FedKSeedLocalTrainer.DefaultMaxLength;
 
     /// <summary>
     /// Client names by index (shard i ↔ ClientNames[i]); null = client-00000, client-00001, …. The simulated clients
@@ -78,6 +81,9 @@ public abstract record SimulationOptions
 
     /// <summary>Client <paramref name="client"/>'s name: its <see cref="ClientNames"/> entry, else client-00000, ….</summary>
     public string ClientName(int client) => ClientNames is { } names ? names[client] : ClientPopulation.DefaultName(client);
+    /// <summary>The shared settings of this run.</summary>
+    public FederationSettings Federation => new() { Clients = Clients, ClientsPerRound = ClientsPerRound, Rounds = Rounds, Seed = Seed };
+
 
     /// <summary>Checks the shared ranges; throws ArgumentException / ArgumentOutOfRangeException naming the option.</summary>
     protected void ValidateShared()

@@ -42,8 +42,8 @@ internal sealed record SimulationSetup(CausalLm Model, ExampleEncoder Encoder, T
     /// kind when <paramref name="generate"/>.</summary>
     public ModelQuality Evaluate(CausalLm model, SimulationOptions options, bool generate, Action<int, int>? progress)
     {
-        var result = TaskEvaluator.Evaluate(model, Encoder, Eval,
+        var scores = TaskEvaluator.EvaluateDetailed(model, Encoder, Eval,
             new EvaluationOptions { MaxLossExamples = options.EvalExamples, MaxGenerationExamples = generate ? options.GenerationExamples : 0 }, progress);
-        return new ModelQuality(result.Loss, result.RougeL, result.Accuracy);
+        return new ModelQuality(scores.Result.Loss, scores.Result.RougeL, scores.Result.Accuracy, scores);
     }
 }

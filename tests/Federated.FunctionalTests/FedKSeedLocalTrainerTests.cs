@@ -68,6 +68,28 @@ public sealed class FedKSeedLocalTrainerTests : IDisposable
     }
 
     [Fact]
+    public async Task ApplyModelDelta_TaskNamesTrainableTensors_ReplaysOnlyThoseTensors()
+    {
+        // Arrange: the server's task says which tensors the federation perturbs (here the RMSNorm weights).
+        using var trainer = new FedKSeedLocalTrainer(_model);
+        await trainer.InitializeAsync(CancellationToken.None);
+        var delta = new GlobalModelDelta(GlobalModelDeltaKind.SeedDelta, 0, 1, [1u, 5u], [0.5f, -2f], [], []);
+        const float eta = 3e-3f;
+        var task = Task(round: 2, version: 1, learningRate: eta, stepSeed: 7) is var t && t.FedKSeed is { } f
+            ? t with { FedKSeed = f with { Trainable = "norm" } } : throw new InvalidOperationException();
+
+        // Act
+        await trainer.ApplyModelDeltaAsync(delta, CancellationToken.None);
+        await trainer.TrainAsync(task, WriteShard(3), CancellationToken.None);
+
+        // Assert: the replay of ΔH on the norm weights only, as the server's merged checkpoint and the simulator do.
+        var reference = CausalLm.Load(_model);
+        SeedPerturbation.Replay(reference, TrainableSet.Create(reference.Parameters, "norm"), SeedPool.Derive(MasterSeed, SeedCount),
+            [new SeedScalar(1, 0.5f), new SeedScalar(5, -2f)], eta);
+        Assert.True(BitEqual(reference.Weights.ToArray(), trainer.ReadGlobalWeights()));
+    }
+
+    [Fact]
     public async Task TrainAsync_TaskAtAnotherVersion_Throws()
     {
         // Arrange

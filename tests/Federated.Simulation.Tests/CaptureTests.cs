@@ -2,6 +2,7 @@ using Federated.Core.Seeds;
 using Federated.Data;
 using Federated.Privacy.Capture;
 using Federated.Server.Coordination;
+using Federated.Server.Strategies;
 using Federated.Simulation.ComPeft;
 using Federated.Simulation.FedKSeed;
 
@@ -26,6 +27,7 @@ public sealed class CaptureTests
         ModelDirectory = TinyTask.ModelDirectory, Data = data, EvalData = data, Clients = 2, ClientsPerRound = 2, Rounds = 2,
         Partition = "quantity:1.0", Seed = 5, LocalSteps = 2, BatchSize = 2, LearningRate = 1e-2f, LoraRank = 4, LoraAlpha = 8,
         EvalEvery = 2, EvalExamples = 2, GenerationExamples = 0, MaxLength = 64, Density = 0.25, CaptureDirectory = capture,
+        Aggregation = ComPeftAggregation.Mean,   // the merge these tests recompute (and the one secure aggregation allows)
     };
 
     private static FedKSeedSimulationOptions FedKSeed(string data, string capture) => new()

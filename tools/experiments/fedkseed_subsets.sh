@@ -18,7 +18,7 @@ compare() {  # name, generations per task: paired eval on the first 500 test rec
 
 run() {  # name, generations per task, then simulate options
   local name=$1 generations=$2; shift 2
-  $F simulate --threads 1 --eval-every 5 --generation-examples 0 --out $OUT/$name --json "$@" > $OUT/$name.json
+  $F simulate --threads 1 --eval-every 5 --eval-examples 200 --generation-examples 0 --out $OUT/$name --json "$@" > $OUT/$name.json
   compare $name $generations
 }
 
@@ -31,9 +31,9 @@ run zo-finalinput-r30-seed7 2414 --trainable '^model\.norm|input_layernorm' --lr
 
 # (c) full-parameter (d = 3.95M): federated at a low η, and centralised ZO controls with the same 5,000 steps
 # (one client holding the whole train split, 10 rounds of 500 steps), full-parameter and norm-only.
-run zo-full-3e-6 0 --lr 3e-6 --rounds 10
-run zo-full-central-3e-6 0 --lr 3e-6 --clients 1 --clients-per-round 1 --partition iid --rounds 10 --local-steps 500
-run zo-full-central-1e-5 0 --lr 1e-5 --clients 1 --clients-per-round 1 --partition iid --rounds 10 --local-steps 500
+run zo-full-3e-6 0 --trainable all --lr 3e-6 --rounds 10
+run zo-full-central-3e-6 0 --trainable all --lr 3e-6 --clients 1 --clients-per-round 1 --partition iid --rounds 10 --local-steps 500
+run zo-full-central-1e-5 0 --trainable all --lr 1e-5 --clients 1 --clients-per-round 1 --partition iid --rounds 10 --local-steps 500
 run zo-norm-central 300 --trainable norm --lr 2e-2 --clients 1 --clients-per-round 1 --partition iid --rounds 10 --local-steps 500
 for lr in 2e-3 5e-3; do
   run zo-norm-central-$lr 0 --trainable norm --lr $lr --clients 1 --clients-per-round 1 --partition iid --rounds 10 --local-steps 500

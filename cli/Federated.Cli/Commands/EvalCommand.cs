@@ -88,7 +88,7 @@ internal static class EvalCommand
                     Compare = baseline is null || delta is null ? null : new
                     {
                         Base = new { baseline.Loss, RougeL = baseline.RougeL, baseline.Accuracy, baseline.Examples },
-                        Delta = new { Loss = ToJson(delta.Loss), RougeL = ToJson(delta.RougeL), Accuracy = ToJson(delta.Accuracy) },
+                        Delta = delta,
                     },
                 });
                 return CliRunner.Ok;
@@ -125,11 +125,6 @@ internal static class EvalCommand
         var encoder = new ExampleEncoder(tokenizer, lm.Config.MaxPositions);
         return TaskEvaluator.EvaluateDetailed(lm, encoder, examples, options, progress);
     }
-
-    private static object? ToJson(PairedDifference? d) => d is null ? null : new
-    {
-        d.Mean, Se = d.StandardError, d.T, P = d.PValue, Ci95 = new[] { d.Lower95, d.Upper95 }, N = d.Count,
-    };
 
     private static Table MetricTable(EvaluationResult result)
     {

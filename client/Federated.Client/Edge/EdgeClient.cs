@@ -258,7 +258,7 @@ public sealed class EdgeClient
         }
         FedKSeedTask? fedkseed = task.Fedkseed is { } f
             ? new FedKSeedTask((int)f.SeedCount, f.SeedPoolMasterSeed, (int)f.LocalSteps, f.Epsilon, f.LearningRate, (int)f.BatchSize,
-                f.SeedProbabilities.ToArray(), f.StepSeed)
+                f.SeedProbabilities.ToArray(), f.StepSeed, f.Trainable.Length == 0 ? null : f.Trainable)
             : null;
         ComPeftTask? compeft = task.Compeft is { } c
             ? new ComPeftTask((int)c.Rank, c.Alpha, c.TargetModules.ToArray(), c.Density, c.ScaleFactor, c.LearningRate, (int)c.LocalSteps,

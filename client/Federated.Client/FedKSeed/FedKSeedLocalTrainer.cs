@@ -40,6 +40,7 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer, IDisposable
     private readonly PendingModelDeltas _deltas = new(GlobalModelDeltaKind.SeedDelta, "FedKSeed");
     private CausalLm? _model;
     private TrainableSet? _trainable;
+    private string? _trainableInUse;
     private HeldWeights? _global;
     private ExampleEncoder? _encoder;
     private string? _shardPath;
@@ -48,7 +49,8 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer, IDisposable
 
     /// <param name="modelDirectory">Base model directory (config.json, *.safetensors, tokenizer.json).</param>
     /// <param name="maxLength">Maximum tokens per example (capped by the model's context).</param>
-    /// <param name="trainablePattern">Regex over parameter names of the trained tensors; null = all (the simulator's default).</param>
+    /// <param name="trainablePattern">Regex over parameter names of the trained tensors until a task names them (a task's
+    /// trainable regex wins); null = all.</param>
     /// <param name="trainerOptions">Client-side options of the local steps (DPZero clip and noise); null = none.</param>
     /// <param name="scratchDirectory">Where the held-weights scratch file goes (stale ones there are deleted); null = the temp directory.</param>
     public FedKSeedLocalTrainer(string modelDirectory, int maxLength = DefaultMaxLength, string? trainablePattern = null,
@@ -83,6 +85,7 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer, IDisposable
         _model.KeepActivationsForBackward = false; // zeroth-order: inference memory only
         _encoder = new ExampleEncoder(HfTokenizer.Load(_modelDirectory), Math.Min(_maxLength, _model.Config.MaxPositions));
         _trainable = TrainableSet.Create(_model.Parameters, _trainablePattern);
+        _trainableInUse = _trainablePattern;
         _global?.Dispose();
         _global = new HeldWeights(_model.Weights, _scratchDirectory);
         _deltas.Reset();
@@ -111,6 +114,7 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer, IDisposable
         _deltas.EnsureTrainsFrom(task);
         if (f.BatchSize != 1) throw new ArgumentException($"FedKSeed batch size {f.BatchSize} is not supported; the trainer takes one example per step.", nameof(task));
         var settings = SettingsFor(f);
+        UseTrainable(f.Trainable ?? _trainablePattern);
         ReplayQueued(settings);
         var examples = LoadShard(shard.Path);
 
@@ -138,6 +142,15 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer, IDisposable
         var metrics = new Dictionary<string, double> { ["dropped_steps"] = local.DroppedSteps };
         if (double.IsFinite(local.MeanLoss)) metrics["train_loss"] = local.MeanLoss;
         return ValueTask.FromResult(new LocalTrainingResult(new SeedScalarsPayload(indices, scalars), (ulong)examples.Length, metrics));
+    }
+
+    /// <summary>Perturbs the tensors <paramref name="pattern"/> names from now on (the server's choice, sent in every task;
+    /// the queued deltas, replayed with the task's settings, were made on the same tensors).</summary>
+    private void UseTrainable(string? pattern)
+    {
+        if (_trainable is not null && _trainableInUse == pattern) return;
+        _trainable = TrainableSet.Create(_model!.Parameters, pattern);
+        _trainableInUse = pattern;
     }
 
     /// <summary>Replays the queued deltas into the held copy: w ← w − η·ΔH[s]·z(s), one delta after another.</summary>

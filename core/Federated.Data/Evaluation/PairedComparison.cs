@@ -1,5 +1,6 @@
 using MathNet.Numerics.Distributions;
 using MathNet.Numerics.Statistics;
+using System.Text.Json.Serialization;
 
 namespace Federated.Data.Evaluation;
 
@@ -14,7 +15,24 @@ namespace Federated.Data.Evaluation;
 /// <param name="Lower95">Lower end of the 95% interval mean − t(0.975, n − 1)·se.</param>
 /// <param name="Upper95">Upper end of the 95% interval mean + t(0.975, n − 1)·se.</param>
 /// <param name="Count">Examples n.</param>
-public sealed record PairedDifference(double Mean, double StandardError, double T, double PValue, double Lower95, double Upper95, int Count);
+/// <remarks>JSON (`eval --compare`, `simulate`'s summary): {"mean", "se", "t", "p", "ci95": [lower, upper], "n"}.</remarks>
+public sealed record PairedDifference(
+    [property: JsonPropertyOrder(0)] double Mean,
+    [property: JsonPropertyName("se"), JsonPropertyOrder(1)] double StandardError,
+    [property: JsonPropertyOrder(2)] double T,
+    [property: JsonPropertyName("p"), JsonPropertyOrder(3)] double PValue,
+    [property: JsonIgnore] double Lower95,
+    [property: JsonIgnore] double Upper95,
+    [property: JsonPropertyName("n"), JsonPropertyOrder(5)] int Count)
+{
+    /// <summary>The 95% interval [<see cref="Lower95"/>, <see cref="Upper95"/>] (JSON "ci95").</summary>
+    [JsonPropertyName("ci95"), JsonPropertyOrder(4)]
+    public double[] Ci95 => [Lower95, Upper95];
+
+    /// <summary>|mean| &gt; 2·se: the difference is larger than its noise (roughly p &lt; 0.05 at these n).</summary>
+    [JsonIgnore]
+    public bool Significant => Math.Abs(Mean) > 2 * StandardError;
+}
 
 /// <summary>
 /// Paired statistics of two models scored on the same examples (`federated eval --compare`), with MathNet.Numerics.

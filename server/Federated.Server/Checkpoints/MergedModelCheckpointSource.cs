@@ -37,7 +37,7 @@ public sealed class MergedModelCheckpointSource : IModelCheckpointSource
     private CausalLm? _model;
     private float[] _baseWeights = [];
 
-    /// <summary>For a FedKSeed federation (η, K and the pool's master seed of <paramref name="fedKSeed"/>).</summary>
+    /// <summary>For a FedKSeed federation (η, K, the pool's master seed and the trained tensors of <paramref name="fedKSeed"/>).</summary>
     public MergedModelCheckpointSource(string modelDirectory, FedKSeedStrategyOptions fedKSeed)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
@@ -66,7 +66,7 @@ public sealed class MergedModelCheckpointSource : IModelCheckpointSource
         {
             if (fromBase.Kind != ModelDeltaKind.SeedDelta) throw new ArgumentException("A FedKSeed checkpoint needs a seed delta.", nameof(fromBase));
             var steps = fromBase.SeedIndices.Select((s, i) => new SeedScalar((int)s, fromBase.ScalarDeltas[i])).ToArray();
-            SeedPerturbation.Replay(model, TrainableSet.All(model.Parameters), SeedPool.Derive(f.SeedPoolMasterSeed, f.SeedCount), steps, f.LearningRate);
+            SeedPerturbation.Replay(model, TrainableSet.Create(model.Parameters, f.Trainable), SeedPool.Derive(f.SeedPoolMasterSeed, f.SeedCount), steps, f.LearningRate);
         }
         else
         {

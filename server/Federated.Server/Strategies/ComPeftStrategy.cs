@@ -3,6 +3,7 @@ using Federated.Compression.Dense;
 using Federated.Compression.Ternary;
 using Federated.Core;
 using Federated.Server.Domain;
+using Federated.Server.Parameters;
 
 namespace Federated.Server.Strategies;
 
@@ -21,42 +22,68 @@ public sealed record ComPeftRoundParameters(int Rank, float Alpha, IReadOnlyList
     float ScaleFactor, float LearningRate, int LocalSteps, int BatchSize, bool FreezeA, ulong LoraASeed,
     bool LeastSquaresScale, bool ErrorFeedback, int UpdateElementCount) : RoundParameters;
 
-/// <summary>ComPEFT server options. Defaults match `federated simulate --method compeft`.</summary>
+/// <summary>ComPEFT server options; defaults from <see cref="ComPeftSettings"/> (the one home of ComPEFT's defaults,
+/// shared with the simulator and every CLI verb).</summary>
 public sealed class ComPeftStrategyOptions
 {
+    private static readonly ComPeftSettings Defaults = ComPeftSettings.Default;
+
     /// <summary>n, the length of the flattened update (the adapter's trainable size in LoraUpdateLayout order). Required.</summary>
     public int UpdateElementCount { get; set; }
-    /// <summary>LoRA rank r. Default 8.</summary>
-    public int Rank { get; set; } = 8;
-    /// <summary>LoRA α (scaling α/r). Default 16.</summary>
-    public float Alpha { get; set; } = 16f;
-    /// <summary>Projections wrapped by LoRA. Default q_proj, v_proj.</summary>
-    public IReadOnlyList<string> TargetModules { get; set; } = ["q_proj", "v_proj"];
-    /// <summary>Upload density d in (0, 1]; 1 = dense float32 uploads. Default 0.05.</summary>
-    public float Density { get; set; } = 0.05f;
+    /// <summary>LoRA rank r.</summary>
+    public int Rank { get; set; } = Defaults.Rank;
+    /// <summary>LoRA α (scaling α/r).</summary>
+    public float Alpha { get; set; } = Defaults.Alpha;
+    /// <summary>Projections wrapped by LoRA.</summary>
+    public IReadOnlyList<string> TargetModules { get; set; } = Defaults.TargetModules;
+    /// <summary>Upload density d in (0, 1]; 1 = dense float32 uploads.</summary>
+    public float Density { get; set; } = (float)Defaults.UploadDensity;
     /// <summary>ComPEFT α for scale = α·σ(Δ); 0 = per-density default.</summary>
-    public float ScaleFactor { get; set; }
-    /// <summary>Client AdamW learning rate. Default 1e-3.</summary>
-    public float LearningRate { get; set; } = 1e-3f;
-    /// <summary>τ, client optimizer steps per round. Default 20.</summary>
-    public int LocalSteps { get; set; } = 20;
-    /// <summary>Examples per client step. Default 4.</summary>
-    public int BatchSize { get; set; } = 4;
-    /// <summary>FFA-LoRA (A frozen from <see cref="LoraASeed"/>, only B sent). Default true.</summary>
-    public bool FreezeA { get; set; } = true;
-    /// <summary>Seed of the shared initial adapter (A). Default 42.</summary>
-    public ulong LoraASeed { get; set; } = 42;
+    public float ScaleFactor { get; set; } = (float)(Defaults.ScaleFactor ?? 0);
+    /// <summary>Client AdamW learning rate.</summary>
+    public float LearningRate { get; set; } = Defaults.LearningRate;
+    /// <summary>τ, client optimizer steps per round.</summary>
+    public int LocalSteps { get; set; } = Defaults.LocalSteps;
+    /// <summary>Examples per client step.</summary>
+    public int BatchSize { get; set; } = Defaults.BatchSize;
+    /// <summary>FFA-LoRA (A frozen from <see cref="LoraASeed"/>, only B sent).</summary>
+    public bool FreezeA { get; set; } = Defaults.FreezeA;
+    /// <summary>Seed of the shared initial adapter (A); the run seed.</summary>
+    public ulong LoraASeed { get; set; } = FederationSettings.Default.Seed;
     /// <summary>STC least-squares scale instead of α·σ.</summary>
-    public bool LeastSquaresScale { get; set; }
+    public bool LeastSquaresScale { get; set; } = Defaults.LeastSquaresScale;
     /// <summary>Clients keep an error-feedback residual.</summary>
-    public bool ErrorFeedback { get; set; }
-    /// <summary>Merge rule. Default <see cref="ComPeftAggregation.Mean"/>.</summary>
-    public ComPeftAggregation Aggregation { get; set; } = ComPeftAggregation.Mean;
+    public bool ErrorFeedback { get; set; } = Defaults.ErrorFeedback;
+    /// <summary>Merge rule.</summary>
+    public ComPeftAggregation Aggregation { get; set; } = Defaults.Aggregation;
     /// <summary>TIES options (trim density, λ) when <see cref="Aggregation"/> is Ties.</summary>
-    public TiesOptions Ties { get; set; } = TiesOptions.Default;
+    public TiesOptions Ties { get; set; } = TiesOptions.Default with { Lambda = Defaults.TiesLambda };
     /// <summary>Downlink: 0 = each version's payload is the dense merged Δ; in (0, 1) = the merged Δ re-compressed with
-    /// the ternary codec at this density (α·σ scale, no server residual). Default 0.</summary>
-    public float DownlinkDensity { get; set; }
+    /// the ternary codec at this density (α·σ scale, no server residual).</summary>
+    public float DownlinkDensity { get; set; } = (float)Defaults.DownlinkDensity;
+
+    /// <summary>Takes every hyper-parameter from <paramref name="settings"/>, the shared A's seed from
+    /// <paramref name="runSeed"/> and n from <paramref name="updateElementCount"/>.</summary>
+    public void Apply(ComPeftSettings settings, ulong runSeed, int updateElementCount)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        UpdateElementCount = updateElementCount;
+        Rank = settings.Rank;
+        Alpha = settings.Alpha;
+        TargetModules = settings.TargetModules;
+        Density = (float)settings.UploadDensity;
+        ScaleFactor = (float)(settings.ScaleFactor ?? 0);
+        LearningRate = settings.LearningRate;
+        LocalSteps = settings.LocalSteps;
+        BatchSize = settings.BatchSize;
+        FreezeA = settings.FreezeA;
+        LoraASeed = runSeed;
+        LeastSquaresScale = settings.LeastSquaresScale;
+        ErrorFeedback = settings.ErrorFeedback;
+        Aggregation = settings.Aggregation;
+        Ties = TiesOptions.Default with { Lambda = settings.TiesLambda };
+        DownlinkDensity = (float)settings.DownlinkDensity;
+    }
 
     public void Validate()
     {

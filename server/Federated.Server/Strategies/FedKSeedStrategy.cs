@@ -3,28 +3,49 @@ using Federated.Core;
 using Federated.Core.Seeds;
 using Federated.Protocol.V1;
 using Federated.Server.Domain;
+using Federated.Server.Parameters;
 using Google.Protobuf;
 
 namespace Federated.Server.Strategies;
 
-/// <summary>FedKSeed hyper-parameters the server hands out every round (defaults follow Qin et al. 2023 / MeZO).</summary>
+/// <summary>FedKSeed hyper-parameters the server hands out every round; defaults from <see cref="FedKSeedSettings"/>
+/// (the one home of FedKSeed's defaults, shared with the simulator and every CLI verb).</summary>
 public sealed class FedKSeedStrategyOptions
 {
-    /// <summary>K, number of candidate seeds (indices 0..K−1). Default 1024.</summary>
-    public int SeedCount { get; set; } = 1024;
-    /// <summary>Derives the K candidate seeds (docs/seed-protocol.md). Default 42.</summary>
-    public ulong SeedPoolMasterSeed { get; set; } = 42;
-    /// <summary>τ, zeroth-order steps per client per round; an update carries 1..τ scalars. Default 200.</summary>
-    public int LocalSteps { get; set; } = 200;
-    /// <summary>ε, perturbation scale of the two-point estimate (dimensionless). Default 1e-3.</summary>
-    public float Epsilon { get; set; } = 1e-3f;
-    /// <summary>η, learning rate of each scalar·z step. Default 3e-7.</summary>
-    public float LearningRate { get; set; } = 3e-7f;
-    /// <summary>Examples per step. Default 1.</summary>
-    public int BatchSize { get; set; } = 1;
+    private static readonly FedKSeedSettings Defaults = FedKSeedSettings.Default;
+
+    /// <summary>K, number of candidate seeds (indices 0..K−1).</summary>
+    public int SeedCount { get; set; } = Defaults.SeedCount;
+    /// <summary>Derives the K candidate seeds (docs/seed-protocol.md); the run seed.</summary>
+    public ulong SeedPoolMasterSeed { get; set; } = FederationSettings.Default.Seed;
+    /// <summary>τ, zeroth-order steps per client per round; an update carries 1..τ scalars.</summary>
+    public int LocalSteps { get; set; } = Defaults.LocalSteps;
+    /// <summary>ε, perturbation scale of the two-point estimate (dimensionless).</summary>
+    public float Epsilon { get; set; } = Defaults.Epsilon;
+    /// <summary>η, learning rate of each scalar·z step.</summary>
+    public float LearningRate { get; set; } = Defaults.LearningRate;
+    /// <summary>Examples per step.</summary>
+    public int BatchSize { get; set; } = Defaults.BatchSize;
     /// <summary>FedKSeed-Pro: every task carries seed probabilities from the history of |g| (<see cref="FedKSeedPro"/>);
     /// costs K floats (4K bytes) more per task download. Default false (uniform seeds).</summary>
-    public bool Pro { get; set; }
+    public bool Pro { get; set; } = Defaults.Pro;
+    /// <summary>Regex over parameter names of the trained tensors, sent in every task; null = all.</summary>
+    public string? Trainable { get; set; } = Defaults.Trainable;
+
+    /// <summary>Takes every hyper-parameter from <paramref name="settings"/> and the seed pool's master seed from
+    /// <paramref name="runSeed"/>.</summary>
+    public void Apply(FedKSeedSettings settings, ulong runSeed)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        SeedCount = settings.SeedCount;
+        SeedPoolMasterSeed = runSeed;
+        LocalSteps = settings.LocalSteps;
+        Epsilon = settings.Epsilon;
+        LearningRate = settings.LearningRate;
+        BatchSize = settings.BatchSize;
+        Pro = settings.Pro;
+        Trainable = settings.Trainable;
+    }
 
     public void Validate()
     {
@@ -76,7 +97,7 @@ public sealed class FedKSeedStrategy : IFederationStrategy
     /// <summary>The round's settings; with Pro, the seed probabilities of the history up to the latest version.</summary>
     public RoundParameters ConfigureRound(long roundId, long modelVersion) => new FedKSeedRoundParameters(
         _options.SeedCount, _options.SeedPoolMasterSeed, _options.LocalSteps, _options.Epsilon, _options.LearningRate,
-        _options.BatchSize, _pro is null ? [] : SeedProbabilities(_pro));
+        _options.BatchSize, _pro is null ? [] : SeedProbabilities(_pro), _options.Trainable);
 
     private static float[] SeedProbabilities(FedKSeedPro pro)
     {

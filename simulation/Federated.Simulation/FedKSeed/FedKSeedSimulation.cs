@@ -58,7 +58,7 @@ public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedR
         var strategy = new FedKSeedStrategy(new FedKSeedStrategyOptions
         {
             SeedCount = options.Seeds, SeedPoolMasterSeed = options.Seed, LocalSteps = options.LocalSteps,
-            Epsilon = options.Epsilon, LearningRate = options.LearningRate, Pro = options.Pro,
+            Epsilon = options.Epsilon, LearningRate = options.LearningRate, Pro = options.Pro, Trainable = options.Trainable,
         });
         _seedPool = SeedPool.Derive(options.Seed, options.Seeds);
         _trainer = new FedKSeedTrainer(_model, _trainable, _seedPool,
@@ -173,6 +173,7 @@ public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedR
         {
             SeedCount = (uint)parameters.SeedCount, SeedPoolMasterSeed = parameters.SeedPoolMasterSeed, LocalSteps = (uint)parameters.LocalSteps,
             Epsilon = parameters.Epsilon, LearningRate = parameters.LearningRate, BatchSize = (uint)parameters.BatchSize, StepSeed = stepSeed,
+            Trainable = parameters.Trainable ?? "",
         };
         hyper.SeedProbabilities.Add(parameters.SeedProbabilities);
         (task.Method, task.Fedkseed) = (TrainingMethod.Fedkseed, hyper);

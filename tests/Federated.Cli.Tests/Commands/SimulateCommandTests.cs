@@ -43,6 +43,33 @@ public sealed class SimulateCommandTests
     }
 
     [Fact]
+    public void Simulate_FedKSeedRun_ReportsPairedFinalMinusBaseWithStandardError()
+    {
+        // Arrange
+        string data = TinyJsonl.Write();
+        string outDir = Path.Combine(Path.GetTempPath(), $"simulate-cli-paired-{Guid.NewGuid():N}");
+
+        // Act
+        var (exitCode, output, error) = Run("simulate", "--model", Fixtures.Path("tiny-llama"), "--data", data, "--eval-data", data,
+            "--clients", "2", "--clients-per-round", "2", "--rounds", "1", "--seeds", "16", "--local-steps", "3", "--lr", "1e-2",
+            "--partition", "iid", "--eval-examples", "4", "--generation-examples", "0", "--threads", "1", "--out", outDir);
+
+        // Assert: the console line, and summary.json's delta: final − base over the same 4 records.
+        Assert.True(exitCode == 0, error);
+        Assert.Contains("final − base, paired over the same 4 records", error);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
+        var root = json.RootElement;
+        var loss = root.GetProperty("delta").GetProperty("loss");
+        Assert.Equal(4, loss.GetProperty("n").GetInt32());
+        double expected = root.GetProperty("final").GetProperty("eval_loss").GetDouble() - root.GetProperty("base").GetProperty("eval_loss").GetDouble();
+        Assert.Equal(expected, loss.GetProperty("mean").GetDouble(), 1e-9);
+        Assert.True(loss.GetProperty("se").GetDouble() >= 0);
+        Assert.Equal(2, loss.GetProperty("ci95").GetArrayLength());
+        Directory.Delete(outDir, recursive: true);
+        File.Delete(data);
+    }
+
+    [Fact]
     public void Simulate_UnknownAggregate_ExitsTwoWithOneLine()
     {
         var (exitCode, _, error) = Run("simulate", "--method", "compeft", "--model", Fixtures.Path("tiny-llama"), "--aggregate", "median");
