@@ -71,6 +71,62 @@ public sealed class DurabilityTests
     }
 
     [Fact]
+    public void Reopen_QuorumAcceptedButNotAggregated_AggregatesAtOnce()
+    {
+        // Arrange: b's update is committed (the quorum), then the process dies before the aggregation commits.
+        using var f = new TestFederation();
+        var a = f.Enroll("a");
+        var b = f.Enroll("b");
+        f.Coordinator.GetTask(a);
+        f.Coordinator.GetTask(b);
+        f.Push(a, 1, TestFederation.Scalars([4], [2f]));
+        AcceptWithoutAggregating(f, b, 1, TestFederation.Scalars([4], [6f]));
+
+        // Act: restart; no time passes, so nothing waits for the round's deadline.
+        f.Reopen();
+        var status = f.Coordinator.GetStatus();
+
+        // Assert
+        Assert.Equal(1, status.ModelVersion);
+        Assert.Null(status.Phase);
+        Assert.Equal(RoundOutcome.Aggregated, f.Store.LatestRound()!.Outcome);
+        var delta = f.Coordinator.GetModel(a, 0);
+        Assert.Equal([4u], delta.SeedIndices);
+        Assert.Equal([4f], delta.ScalarDeltas);   // (2 + 6) / 2, each update once
+    }
+
+    [Fact]
+    public void PushUpdate_DuplicateOfQuorumReachingUpdateNotAggregated_AggregatesTheRound()
+    {
+        // Arrange: the store holds the quorum but this coordinator never aggregated (a failure after the accept committed).
+        using var f = new TestFederation();
+        var a = f.Enroll("a");
+        var b = f.Enroll("b");
+        f.Coordinator.GetTask(a);
+        f.Coordinator.GetTask(b);
+        f.Push(a, 1, TestFederation.Scalars([4], [2f]));
+        var payloadB = TestFederation.Scalars([4], [6f]);
+        AcceptWithoutAggregating(f, b, 1, payloadB);
+        var before = f.Coordinator.GetStatus();
+
+        // Act: the client never saw its receipt and pushes the same bytes again.
+        var retry = f.Push(b, 1, payloadB, version: 0);
+
+        // Assert
+        Assert.Equal(0, before.ModelVersion);
+        Assert.True(retry.Duplicate);
+        var status = f.Coordinator.GetStatus();
+        Assert.Equal(1, status.ModelVersion);
+        Assert.Equal(RoundOutcome.Aggregated, f.Store.LatestRound()!.Outcome);
+        Assert.Equal([4f], f.Coordinator.GetModel(a, 0).ScalarDeltas);
+    }
+
+    /// <summary>Commits an update the way PushUpdate does (one store transaction), without the coordinator's next step.</summary>
+    private static void AcceptWithoutAggregating(TestFederation f, string clientId, long round, byte[] payload) =>
+        Assert.True(f.Store.AcceptUpdate(new AcceptedUpdate(clientId, round, 0, 1, payload, System.Security.Cryptography.SHA256.HashData(payload),
+            new Dictionary<string, double> { ["train_loss"] = 1.5 }, f.Time.GetUtcNow())));
+
+    [Fact]
     public void Reopen_EnrolledClient_CredentialStillValid()
     {
         // Arrange
