@@ -1,6 +1,10 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
 using Federated.Client.Networking;
 using Federated.Protocol.V1;
+using Federated.Server.Domain;
+using Federated.Server.Storage;
+using Google.Protobuf;
 
 namespace Federated.FunctionalTests;
 
@@ -56,6 +60,53 @@ public sealed class ServerProcessKillTests : IDisposable
         Assert.Equal([3u, 5u], model.Last.SeedDelta.SeedIndices);
         Assert.Equal([0.5f, 0.5f], model.Last.SeedDelta.ScalarDeltas);   // each update once, weight 1/2
         _ = enrollB;
+    }
+
+    [Fact]
+    public async Task Serve_KilledAfterQuorumUpdateCommittedBeforeAggregation_RestartAggregatesWithoutWaitingForDeadline()
+    {
+        // Arrange: A pushes; the server dies; B's update is committed to the stopped server's store in the one
+        // transaction PushUpdate uses — the state a SIGKILL right after B's accept (the quorum) and before the
+        // aggregation leaves. The round's deadline is 10 minutes away.
+        string tokens = Path.Combine(_cli.Directory, "tokens.txt");
+        await File.WriteAllTextAsync(tokens, "kill-test-token\n");
+        int port = CliProcesses.FreePort();
+        StartServer(port, tokens);
+        var options = new FederationChannelOptions
+        {
+            BaseDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(1), MaxRetryAttempts = 100,
+            AttemptTimeout = TimeSpan.FromSeconds(20), BreakerMinimumThroughput = 1_000_000,
+        };
+        var uri = new Uri($"http://127.0.0.1:{port}");
+        using var a = FederationChannel.Create(uri, options);
+        using var b = FederationChannel.Create(uri, options);
+        var enrollA = await Enroll(a, "a");
+        var enrollB = await Enroll(b, "b");
+        var fingerprint = enrollA.Federation.BaseModel;
+        await a.GetTaskAsync(new TaskRequest { FormatVersion = 1 }, CancellationToken.None);
+        await b.GetTaskAsync(new TaskRequest { FormatVersion = 1 }, CancellationToken.None);
+        var task = await a.GetTaskAsync(new TaskRequest { FormatVersion = 1 }, CancellationToken.None);
+        await a.PushUpdateAsync(Update(task, fingerprint, 3), CancellationToken.None);
+        await CliProcesses.Kill(_server!);
+        var updateB = Update(task, fingerprint, 5);
+        byte[] payloadB = updateB.SeedScalars.ToByteArray();
+        using (var store = new SqliteFederationStore(Path.Combine(_cli.Directory, "state", "federation.db")))
+            Assert.True(store.AcceptUpdate(new AcceptedUpdate(enrollB.ClientId, (long)task.RoundId, (long)task.ModelVersion, 1, payloadB,
+                SHA256.HashData(payloadB), new Dictionary<string, double>(), DateTimeOffset.UtcNow)));
+
+        // Act: restart; B never saw a receipt and pushes the same bytes again.
+        StartServer(port, tokens);
+        var status = await a.GetStatusAsync(CancellationToken.None);
+        var retry = await b.PushUpdateAsync(updateB, CancellationToken.None);
+        var model = await a.GetModelAsync(new ModelRequest { FormatVersion = 1, BaseModel = fingerprint }, CancellationToken.None);
+
+        // Assert
+        Assert.True(status.ModelVersion == 1, _cli.Log);
+        Assert.True(retry.Duplicate);
+        Assert.Equal(SHA256.HashData(payloadB), retry.UpdateSha256.ToByteArray());
+        Assert.Equal(1ul, model.Last.ModelVersion);
+        Assert.Equal([3u, 5u], model.Last.SeedDelta.SeedIndices);
+        Assert.Equal([0.5f, 0.5f], model.Last.SeedDelta.ScalarDeltas);   // each update once, weight 1/2
     }
 
     private static ClientUpdate Update(RoundTask task, BaseModelFingerprint fingerprint, uint seed)
