@@ -18,7 +18,8 @@ namespace Federated.Server.Host;
 /// <c>app.MapFederationServer()</c>.</summary>
 public static class FederationServerExtensions
 {
-    /// <summary>Registers the coordinator, its SQLite store and strategy, gRPC (with the auth/status interceptor and
+    /// <summary>Registers the coordinator, its SQLite store (which pins the federation's settings on first use and refuses
+    /// other ones later: <see cref="FederationSettingsPin"/>) and strategy, gRPC (with the auth/status interceptor and
     /// the receive limit), gRPC health and reflection, and the background round ticker. A <see cref="TimeProvider"/>
     /// registered before this call is used (tests pass a FakeTimeProvider); otherwise the system clock.</summary>
     public static IServiceCollection AddFederationServer(this IServiceCollection services, Action<FederationServerOptions> configure)
@@ -31,9 +32,19 @@ public static class FederationServerExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IFederationStore>(_ =>
         {
-            if (options.DataDirectory is null) return new SqliteFederationStore(":memory:");
-            Directory.CreateDirectory(options.DataDirectory);
-            return new SqliteFederationStore(Path.Combine(options.DataDirectory, "federation.db"));
+            string path = options.DataDirectory is null ? ":memory:" : Path.Combine(options.DataDirectory, "federation.db");
+            if (options.DataDirectory is not null) Directory.CreateDirectory(options.DataDirectory);
+            var store = new SqliteFederationStore(path);
+            try
+            {
+                FederationSettingsPin.Apply(store, options, path);   // before anything reads the stored versions
+            }
+            catch
+            {
+                store.Dispose();
+                throw;
+            }
+            return store;
         });
         services.AddSingleton<IFederationStrategy>(sp => options.StrategyFactory?.Invoke(sp) ?? options.Method switch
         {

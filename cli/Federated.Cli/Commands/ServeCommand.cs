@@ -2,11 +2,13 @@ using System.CommandLine;
 using Federated.Core.Lora;
 using Federated.Core.Models;
 using Federated.Server.Checkpoints;
+using Federated.Server.Coordination;
 using Federated.Server.Domain;
 using Federated.Server.Host;
 using Federated.Server.Strategies;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -76,6 +78,8 @@ internal static class ServeCommand
             };
             string modelDir = parse.GetValue(model)!.FullName;
             var fingerprint = ModelFingerprint.Compute(modelDir);
+            // Refuse a model clients cannot load (shapes, non-finite weights, tokenizer) now, not on a client's first task.
+            var checkedModel = ModelCheck.Load(modelDir).Model;
             var aggregation = parse.GetValue(aggregate)?.ToLowerInvariant() switch
             {
                 "mean" => ComPeftAggregation.Mean,
@@ -87,7 +91,8 @@ internal static class ServeCommand
             ulong runSeed = parse.GetValue(seed);
             // n, the flattened update length, from the model and the LoRA settings (the clients build the same adapter).
             int updateElements = methodKind == TrainingMethodKind.ComPeft
-                ? AdapterUpdateSize(modelDir, parse.GetValue(rank), parse.GetValue(alpha), targetModules, freezeA, runSeed) : 0;
+                ? AdapterUpdateSize(checkedModel, parse.GetValue(rank), parse.GetValue(alpha), targetModules, freezeA, runSeed) : 0;
+            checkedModel = null;   // the checkpoint source loads its own copy on the first full_checkpoint request
             Directory.CreateDirectory(stateDir);
             var tokenList = ReadTokens(parse.GetValue(tokens), stateDir);
             var endpoint = new FederationEndpoint { Port = parse.GetValue(port), CertificatePath = parse.GetValue(cert)?.FullName, KeyPath = parse.GetValue(key)?.FullName };
@@ -136,6 +141,8 @@ internal static class ServeCommand
                     ? new MergedModelCheckpointSource(modelDir, o.FedKSeed) : new MergedModelCheckpointSource(modelDir, o.ComPeft);
             });
             await using var app = builder.Build();
+            // Open the state now (settings pin, restore) so a refusal is one line, not a failed host start.
+            app.Services.GetRequiredService<FederationCoordinator>();
             app.MapFederationServer();
             Console.Error.WriteLine($"federated serve: {(endpoint.CertificatePath is null ? "http://127.0.0.1" : "https://0.0.0.0")}:{endpoint.Port}, " +
                 $"model {fingerprint.Name} sha256 {Convert.ToHexStringLower(fingerprint.Sha256)[..16]}…, state {stateDir}. Ctrl-C stops.");
@@ -148,10 +155,9 @@ internal static class ServeCommand
 
     /// <summary>The length n of a ComPEFT update: the trainable tensors (B only with FFA-LoRA) of the adapter a client
     /// builds from the model with these LoRA settings (LoraUpdateLayout order).</summary>
-    private static int AdapterUpdateSize(string modelDir, int rank, float alpha, string[] targetModules, bool freezeA, ulong seed)
+    private static int AdapterUpdateSize(CausalLm lm, int rank, float alpha, string[] targetModules, bool freezeA, ulong seed)
     {
         if (targetModules.Length == 0) throw new ArgumentException("--lora-targets names no projection.");
-        var lm = CausalLm.Load(modelDir);
         var config = new LoraConfig { Rank = rank, Alpha = alpha, TargetModules = targetModules, FanInFanOut = lm.Projections.Any(p => p.Conv1D) };
         return LoraUpdateLayout.Create(LoraAdapter.Create(lm, config, seed), freezeA).ElementCount;   // Create refuses targets that match nothing
     }

@@ -34,6 +34,16 @@ public sealed class SqliteFederationStore : IFederationStore
 
     public string FederationId { get; }
 
+    public string PinSettings(string settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        using var tx = _connection.BeginTransaction();
+        Execute("INSERT INTO meta (key, value) VALUES ('settings', $a) ON CONFLICT (key) DO NOTHING", tx, settings);
+        string stored = (string)Scalar("SELECT value FROM meta WHERE key = 'settings'", tx, [])!;
+        tx.Commit();
+        return stored;
+    }
+
     private void CreateSchema()
     {
         using var tx = _connection.BeginTransaction();
