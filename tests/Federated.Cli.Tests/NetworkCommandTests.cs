@@ -60,7 +60,7 @@ public sealed class NetworkCommandTests
         string[] args = ["join", "--server", "http://127.0.0.1:1", "--token", "t", "--model", Fixtures.Path("tiny-gpt2"),
             "--data", Fixtures.Path("tiny-gpt2/batch.json"), "--state", Path.Combine(Path.GetTempPath(), "federated-join-test")];
         var wired = JoinCommand.TrainerFactory;
-        JoinCommand.TrainerFactory = _ => null;
+        JoinCommand.TrainerFactory = (_, _) => null;
 
         // Act
         int code;
@@ -89,7 +89,7 @@ public sealed class NetworkCommandTests
     public void Join_Default_WiresATrainerForEitherMethod()
     {
         // Act
-        var trainer = JoinCommand.TrainerFactory(Fixtures.Path("tiny-llama"));
+        var trainer = JoinCommand.TrainerFactory(Fixtures.Path("tiny-llama"), Path.Combine(Path.GetTempPath(), "federated-join-test-model"));
 
         // Assert: nothing is selected (or loaded) before the federation's first task or model change says which.
         var selecting = Assert.IsType<Federated.Client.Training.MethodSelectingTrainer>(trainer);

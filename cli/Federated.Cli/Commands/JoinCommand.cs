@@ -12,14 +12,15 @@ namespace Federated.Cli.Commands;
 internal static class JoinCommand
 {
     /// <summary>
-    /// Builds the local trainer from the model directory: whichever method the federation runs (the first task or model
+    /// Builds the local trainer from the model directory and the trainer's state directory: whichever method the federation runs (the first task or model
     /// change says which, <see cref="MethodSelectingTrainer"/>), with the simulator's defaults — FedKSeed zeroth-order
-    /// steps (<see cref="FedKSeedLocalTrainer"/>, max length 128, all tensors trainable) or ComPEFT LoRA rounds
+    /// steps (<see cref="FedKSeedLocalTrainer"/>, max length 128, all tensors trainable, exact global weights saved in the
+    /// state directory) or ComPEFT LoRA rounds
     /// (<see cref="ComPeftLocalTrainer"/>, max length 128). Returning null makes `federated join` exit 1 with a clear
     /// message (tests may swap the factory).
     /// </summary>
-    internal static Func<string, ILocalTrainer?> TrainerFactory { get; set; } =
-        modelDir => new MethodSelectingTrainer(new FedKSeedLocalTrainer(modelDir), new ComPeftLocalTrainer(modelDir));
+    internal static Func<string, string, ILocalTrainer?> TrainerFactory { get; set; } = (modelDir, trainerStateDir) =>
+        new MethodSelectingTrainer(new FedKSeedLocalTrainer(modelDir, stateDirectory: trainerStateDir), new ComPeftLocalTrainer(modelDir));
 
     public static Command Create()
     {
@@ -55,7 +56,12 @@ internal static class JoinCommand
             if (!modelDir.Exists) throw new DirectoryNotFoundException($"The model directory {modelDir.FullName} does not exist.");
             if (!shard.Exists) throw new FileNotFoundException($"The data shard {shard.FullName} does not exist.", shard.FullName);
             var fingerprint = ModelFingerprint.Compute(modelDir.FullName);
-            var trainer = TrainerFactory(modelDir.FullName);
+            var options = new EdgeClientOptions
+            {
+                Server = parse.GetValue(server)!, EnrollmentToken = parse.GetValue(token)!, BaseModelSha256 = fingerprint.Sha256,
+                StateDirectory = parse.GetValue(state)?.FullName ?? Path.GetFullPath(".federated-client"),
+            };
+            var trainer = TrainerFactory(modelDir.FullName, options.TrainerStateDirectory);
             if (trainer is null)
             {
                 Console.Error.WriteLine("error: no local trainer is available in this build (the FedKSeed/ComPEFT trainers are not wired into " +
@@ -63,11 +69,6 @@ internal static class JoinCommand
                 return CliRunner.Failure;
             }
             using var trainerResources = trainer as IDisposable;
-            var options = new EdgeClientOptions
-            {
-                Server = parse.GetValue(server)!, EnrollmentToken = parse.GetValue(token)!, BaseModelSha256 = fingerprint.Sha256,
-                StateDirectory = parse.GetValue(state)?.FullName ?? Path.GetFullPath(".federated-client"),
-            };
             using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
                 .AddFilter("Grpc", LogLevel.Warning));
             using var channel = FederationChannel.Create(options.Server, new FederationChannelOptions(), TimeProvider.System, loggers: loggers);
