@@ -95,6 +95,63 @@ public sealed class JoinSimulationParityTests : IDisposable
             $"adapter weight {mismatch}: simulated {simulated[mismatch]:R}, networked {networked[mismatch]:R}\n{_cli.Log}");
     }
 
+    [Fact]
+    public async Task Join_ClientKilledWithSigkillMidFederationAndRestarted_GlobalModelBitIdenticalToSimulation()
+    {
+        // Arrange: two clients, five rounds (both selected every round, so the federation waits for the killed one).
+        const int clients = 2, rounds = 5;
+        var (model, data) = await WriteDataAndShardsAsync(clients);
+        string tokens = Path.Combine(_cli.Directory, "tokens.txt");
+        await File.WriteAllTextAsync(tokens, Token + "\n");
+        int port = CliProcesses.FreePort();
+        var server = _cli.Start("serve", "--model", model, "--data-dir", Path.Combine(_cli.Directory, "server"), "--port", $"{port}",
+            "--rounds", $"{rounds}", "--clients-per-round", $"{clients}", "--min-clients", $"{clients}", "--enroll-tokens", tokens,
+            "--seed", $"{Seed}", "--seed-count", $"{SeedCount}", "--local-steps", $"{LocalSteps}", "--epsilon", CliProcesses.Inv(Epsilon),
+            "--learning-rate", CliProcesses.Inv(LearningRate));
+        string[] Join(int c) => ["join", "--server", $"http://127.0.0.1:{port}", "--token", Token, "--model", model,
+            "--data", Path.Combine(_cli.Directory, "shards", $"client-{c:D5}.jsonl"), "--state", Path.Combine(_cli.Directory, $"client-{c}")];
+        var steady = _cli.Start(Join(0));
+        var doomed = _cli.Start(Join(1));
+
+        // Act: SIGKILL client 1 as soon as it has synced to version 2 (so a restart from version 0 would replay two
+        // versions in one step), then start it again on the same state directory.
+        using (var limit = new CancellationTokenSource(TimeSpan.FromSeconds(90)))
+            while (!LinesOf(doomed).Any(l => l.Contains("Synced model version 1 → 2", StringComparison.Ordinal)))
+            {
+                Assert.False(doomed.HasExited, _cli.Log);
+                await Task.Delay(10, limit.Token);
+            }
+        await CliProcesses.Kill(doomed);
+        var restarted = _cli.Start(Join(1));
+        Assert.True(await CliProcesses.WaitExit(restarted, TimeSpan.FromSeconds(120)) == 0, _cli.Log);
+        Assert.True(await CliProcesses.WaitExit(steady, TimeSpan.FromSeconds(60)) == 0, _cli.Log);
+        await CliProcesses.Kill(server);
+        string[] clientIds = [.. Enumerable.Range(0, clients).Select(c => ReadClientId(Path.Combine(_cli.Directory, $"client-{c}", "client.json")))];
+        float[] networked = ReplayServerVersions(model, Path.Combine(_cli.Directory, "server", "federation.db"), rounds);
+
+        var simulation = new FedKSeedSimulation(new FedKSeedSimulationOptions
+        {
+            ModelDirectory = model, Data = data, EvalData = data, Clients = clients, ClientsPerRound = clients, Rounds = rounds,
+            Seeds = SeedCount, Seed = Seed, LocalSteps = LocalSteps, Epsilon = Epsilon, LearningRate = LearningRate,
+            Partition = Scheme, EvalEvery = 1000, EvalExamples = 1, GenerationExamples = 0, ClientIds = clientIds,
+        });
+        for (int round = 1; round <= rounds; round++) simulation.RunRound(round);
+        float[] simulated = simulation.GlobalModel.Weights.ToArray();
+
+        // Assert: the restarted client trained again (it was killed mid-federation), and the model is the uninterrupted one.
+        Assert.True(LinesOf(restarted).Any(l => l.Contains(" trained on ", StringComparison.Ordinal)), _cli.Log);
+        int mismatch = FirstBitMismatch(simulated, networked);
+        Assert.True(mismatch < 0, mismatch < 0 ? "" :
+            $"weight {mismatch}: simulated {simulated[mismatch]:R}, networked {networked[mismatch]:R}\n{_cli.Log}");
+    }
+
+    /// <summary>The lines one process printed so far.</summary>
+    private IEnumerable<string> LinesOf(System.Diagnostics.Process process)
+    {
+        string tag = $"[join {process.Id}] ";
+        return _cli.Log.Split('\n').Where(l => l.StartsWith(tag, StringComparison.Ordinal));
+    }
+
     /// <summary>data.jsonl (24 records, 3 categories) and `federated partition --write-shards` into shards/.</summary>
     private async Task<(string Model, string Data)> WriteDataAndShardsAsync(int clients)
     {
@@ -149,11 +206,11 @@ public sealed class JoinSimulationParityTests : IDisposable
 
     /// <summary>The server's global model: from the base weights, replay each stored version's ΔH in order
     /// (w ← w − η·ΔH[s]·z(s)), exactly what a client that synced after every round holds.</summary>
-    private static float[] ReplayServerVersions(string modelDir, string database)
+    private static float[] ReplayServerVersions(string modelDir, string database, int rounds = Rounds)
     {
         IReadOnlyList<Federated.Server.Domain.ModelVersionRecord> versions;
         using (var store = new SqliteFederationStore(database)) versions = store.ListVersions();
-        Assert.Equal(Rounds, versions.Count);
+        Assert.Equal(rounds, versions.Count);
         var strategy = new FedKSeedStrategy(new FedKSeedStrategyOptions
         {
             SeedCount = SeedCount, SeedPoolMasterSeed = Seed, LocalSteps = LocalSteps, Epsilon = Epsilon, LearningRate = LearningRate,

@@ -75,12 +75,7 @@ public sealed class DurabilityTests
     {
         // Arrange: b's update is committed (the quorum), then the process dies before the aggregation commits.
         using var f = new TestFederation();
-        var a = f.Enroll("a");
-        var b = f.Enroll("b");
-        f.Coordinator.GetTask(a);
-        f.Coordinator.GetTask(b);
-        f.Push(a, 1, TestFederation.Scalars([4], [2f]));
-        AcceptWithoutAggregating(f, b, 1, TestFederation.Scalars([4], [6f]));
+        var (a, _, _) = QuorumAcceptedNotAggregated(f);
 
         // Act: restart; no time passes, so nothing waits for the round's deadline.
         f.Reopen();
@@ -100,13 +95,7 @@ public sealed class DurabilityTests
     {
         // Arrange: the store holds the quorum but this coordinator never aggregated (a failure after the accept committed).
         using var f = new TestFederation();
-        var a = f.Enroll("a");
-        var b = f.Enroll("b");
-        f.Coordinator.GetTask(a);
-        f.Coordinator.GetTask(b);
-        f.Push(a, 1, TestFederation.Scalars([4], [2f]));
-        var payloadB = TestFederation.Scalars([4], [6f]);
-        AcceptWithoutAggregating(f, b, 1, payloadB);
+        var (a, b, payloadB) = QuorumAcceptedNotAggregated(f);
         var before = f.Coordinator.GetStatus();
 
         // Act: the client never saw its receipt and pushes the same bytes again.
@@ -121,10 +110,20 @@ public sealed class DurabilityTests
         Assert.Equal([4f], f.Coordinator.GetModel(a, 0).ScalarDeltas);
     }
 
-    /// <summary>Commits an update the way PushUpdate does (one store transaction), without the coordinator's next step.</summary>
-    private static void AcceptWithoutAggregating(TestFederation f, string clientId, long round, byte[] payload) =>
-        Assert.True(f.Store.AcceptUpdate(new AcceptedUpdate(clientId, round, 0, 1, payload, System.Security.Cryptography.SHA256.HashData(payload),
+    /// <summary>Round 1 with a's update pushed (g = 2 on seed 4) and b's (g = 6), the quorum, committed to the store the
+    /// way PushUpdate commits it (one transaction) but without the coordinator's next step, the aggregation.</summary>
+    private static (string A, string B, byte[] PayloadB) QuorumAcceptedNotAggregated(TestFederation f)
+    {
+        var a = f.Enroll("a");
+        var b = f.Enroll("b");
+        f.Coordinator.GetTask(a);
+        f.Coordinator.GetTask(b);
+        f.Push(a, 1, TestFederation.Scalars([4], [2f]));
+        var payloadB = TestFederation.Scalars([4], [6f]);
+        Assert.True(f.Store.AcceptUpdate(new AcceptedUpdate(b, 1, 0, 1, payloadB, System.Security.Cryptography.SHA256.HashData(payloadB),
             new Dictionary<string, double> { ["train_loss"] = 1.5 }, f.Time.GetUtcNow())));
+        return (a, b, payloadB);
+    }
 
     [Fact]
     public void Reopen_EnrolledClient_CredentialStillValid()

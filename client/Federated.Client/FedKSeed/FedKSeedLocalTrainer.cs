@@ -90,7 +90,7 @@ public sealed class FedKSeedLocalTrainer : IResumableTrainer, IDisposable
         _encoder = new ExampleEncoder(HfTokenizer.Load(_modelDirectory), Math.Min(_maxLength, _model.Config.MaxPositions));
         _trainable = TrainableSet.Create(_model.Parameters, _trainablePattern);
         _global?.Dispose();
-        _global = new HeldWeights(_model.Weights, Path.GetTempPath());   // the base model (version 0)
+        _global = new HeldWeights(_model.Weights, Path.GetTempPath());
         long version = 0;
         if (_stateDirectory is not null)
         {
