@@ -44,15 +44,7 @@ public sealed class JoinSimulationParityTests : IDisposable
             "--seed-count", $"{SeedCount}", "--local-steps", $"{LocalSteps}", "--epsilon", CliProcesses.Inv(Epsilon),
             "--learning-rate", CliProcesses.Inv(LearningRate));
         float[] networked = ReplayServerVersions(model, Path.Combine(_cli.Directory, "server", "federation.db"));
-
-        var simulation = new FedKSeedSimulation(new FedKSeedSimulationOptions
-        {
-            ModelDirectory = model, Data = data, EvalData = data, Clients = clients, ClientsPerRound = clients, Rounds = Rounds,
-            Seeds = SeedCount, Seed = Seed, LocalSteps = LocalSteps, Epsilon = Epsilon, LearningRate = LearningRate,
-            Partition = Scheme, EvalEvery = 1000, EvalExamples = 1, GenerationExamples = 0, ClientIds = clientIds,
-        });
-        for (int round = 1; round <= Rounds; round++) simulation.RunRound(round);
-        float[] simulated = simulation.GlobalModel.Weights.ToArray();
+        float[] simulated = SimulateFedKSeed(model, data, clientIds, Rounds);
 
         // Assert
         float[] baseWeights = CausalLm.Load(model).Weights.ToArray();
@@ -128,21 +120,26 @@ public sealed class JoinSimulationParityTests : IDisposable
         await CliProcesses.Kill(server);
         string[] clientIds = [.. Enumerable.Range(0, clients).Select(c => ReadClientId(Path.Combine(_cli.Directory, $"client-{c}", "client.json")))];
         float[] networked = ReplayServerVersions(model, Path.Combine(_cli.Directory, "server", "federation.db"), rounds);
-
-        var simulation = new FedKSeedSimulation(new FedKSeedSimulationOptions
-        {
-            ModelDirectory = model, Data = data, EvalData = data, Clients = clients, ClientsPerRound = clients, Rounds = rounds,
-            Seeds = SeedCount, Seed = Seed, LocalSteps = LocalSteps, Epsilon = Epsilon, LearningRate = LearningRate,
-            Partition = Scheme, EvalEvery = 1000, EvalExamples = 1, GenerationExamples = 0, ClientIds = clientIds,
-        });
-        for (int round = 1; round <= rounds; round++) simulation.RunRound(round);
-        float[] simulated = simulation.GlobalModel.Weights.ToArray();
+        float[] simulated = SimulateFedKSeed(model, data, clientIds, rounds);
 
         // Assert: the restarted client trained again (it was killed mid-federation), and the model is the uninterrupted one.
         Assert.True(LinesOf(restarted).Any(l => l.Contains(" trained on ", StringComparison.Ordinal)), _cli.Log);
         int mismatch = FirstBitMismatch(simulated, networked);
         Assert.True(mismatch < 0, mismatch < 0 ? "" :
             $"weight {mismatch}: simulated {simulated[mismatch]:R}, networked {networked[mismatch]:R}\n{_cli.Log}");
+    }
+
+    /// <summary>The FedKSeed simulation of the networked run (every client every round, the server's client ids): its global weights.</summary>
+    private static float[] SimulateFedKSeed(string model, string data, string[] clientIds, int rounds)
+    {
+        using var simulation = new FedKSeedSimulation(new FedKSeedSimulationOptions
+        {
+            ModelDirectory = model, Data = data, EvalData = data, Clients = clientIds.Length, ClientsPerRound = clientIds.Length, Rounds = rounds,
+            Seeds = SeedCount, Seed = Seed, LocalSteps = LocalSteps, Epsilon = Epsilon, LearningRate = LearningRate,
+            Partition = Scheme, EvalEvery = 1000, EvalExamples = 1, GenerationExamples = 0, ClientIds = clientIds,
+        });
+        for (int round = 1; round <= rounds; round++) simulation.RunRound(round);
+        return simulation.GlobalModel.Weights.ToArray();
     }
 
     /// <summary>The lines one process printed so far.</summary>
