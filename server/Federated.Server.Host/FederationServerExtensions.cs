@@ -18,7 +18,8 @@ namespace Federated.Server.Host;
 /// <c>app.MapFederationServer()</c>.</summary>
 public static class FederationServerExtensions
 {
-    /// <summary>Registers the coordinator, its store (<see cref="FederationServerOptions.Store"/>) and strategy, gRPC (with the auth/status interceptor and
+    /// <summary>Registers the coordinator, its store (<see cref="FederationServerOptions.Store"/>, which pins the
+    /// federation's settings on first use and refuses other ones later: <see cref="FederationSettingsPin"/>) and strategy, gRPC (with the auth/status interceptor and
     /// the receive limit), gRPC health and reflection, and the background round ticker. A <see cref="TimeProvider"/>
     /// registered before this call is used (tests pass a FakeTimeProvider); otherwise the system clock.</summary>
     public static IServiceCollection AddFederationServer(this IServiceCollection services, Action<FederationServerOptions> configure)
@@ -29,8 +30,22 @@ public static class FederationServerExtensions
         options.Validate();
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(_ => FederationStores.Open(options.Store
-            ?? (options.DataDirectory is null ? FederationStores.Memory : FederationStores.InDataDirectory(options.DataDirectory))));
+        services.AddSingleton<IFederationStore>(_ =>
+        {
+            string location = options.Store
+                ?? (options.DataDirectory is null ? FederationStores.Memory : FederationStores.InDataDirectory(options.DataDirectory));
+            var store = FederationStores.Open(location);
+            try
+            {
+                FederationSettingsPin.Apply(store, options, location);   // before anything reads the stored versions
+            }
+            catch
+            {
+                store.Dispose();
+                throw;
+            }
+            return store;
+        });
         services.AddSingleton<IFederationStrategy>(sp => options.StrategyFactory?.Invoke(sp) ?? options.Method switch
         {
             TrainingMethodKind.FedKSeed => new FedKSeedStrategy(options.FedKSeed),

@@ -89,7 +89,10 @@ public sealed class NetworkCommandTests
     public void Join_Default_WiresATrainerForEitherMethod()
     {
         // Act
-        var trainer = JoinCommand.TrainerFactory(Fixtures.Path("tiny-llama"), Path.GetTempPath());
+        var trainer = JoinCommand.TrainerFactory(Fixtures.Path("tiny-llama"), new Federated.Client.Edge.EdgeClientOptions
+        {
+            Server = new Uri("http://127.0.0.1:1"), EnrollmentToken = "t", StateDirectory = Path.Combine(Path.GetTempPath(), "federated-join-test-state"),
+        });
 
         // Assert: nothing is selected (or loaded) before the federation's first task or model change says which.
         var selecting = Assert.IsType<Federated.Client.Training.MethodSelectingTrainer>(trainer);

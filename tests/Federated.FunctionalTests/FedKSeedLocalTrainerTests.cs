@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Federated.Aggregation.FedKSeed;
 using Federated.Client.FedKSeed;
 using Federated.Client.Training;
 using Federated.Core.Models;
@@ -87,6 +88,76 @@ public sealed class FedKSeedLocalTrainerTests : IDisposable
         SeedPerturbation.Replay(reference, TrainableSet.Create(reference.Parameters, "norm"), SeedPool.Derive(MasterSeed, SeedCount),
             [new SeedScalar(1, 0.5f), new SeedScalar(5, -2f)], eta);
         Assert.True(BitEqual(reference.Weights.ToArray(), trainer.ReadGlobalWeights()));
+    }
+
+    [Fact]
+    public async Task InitializeAsync_RestartedFromStateDirectory_NextRoundBitIdenticalToUninterruptedTrainer()
+    {
+        // Arrange: the server's H over two rounds (seed 1 changes in both, so ΔH(0→2) in one step rounds differently).
+        var accumulator = new FedKSeedAccumulator(SeedCount);
+        accumulator.Apply(1, [new ClientScalars(3, [new SeedScalar(1, 0.7f), new SeedScalar(5, -1.3f), new SeedScalar(2, 0.11f)])]);
+        var delta01 = DeltaSince(accumulator, 0);
+        accumulator.Apply(2, [new ClientScalars(2, [new SeedScalar(1, 0.3f), new SeedScalar(6, 2.2f)]), new ClientScalars(5, [new SeedScalar(1, -0.9f)])]);
+        var delta12 = DeltaSince(accumulator, 1);
+        var shard = WriteShard(5);
+        const float eta = 1e-2f;
+        string state = Path.Combine(_directory, "client-state");
+
+        using var uninterrupted = new FedKSeedLocalTrainer(_model);
+        await uninterrupted.InitializeAsync(CancellationToken.None);
+        await uninterrupted.ApplyModelDeltaAsync(delta01, CancellationToken.None);
+        await uninterrupted.TrainAsync(Task(round: 2, version: 1, learningRate: eta, stepSeed: 21), shard, CancellationToken.None);
+        await uninterrupted.ApplyModelDeltaAsync(delta12, CancellationToken.None);
+        var expected = await uninterrupted.TrainAsync(Task(round: 3, version: 2, learningRate: eta, stepSeed: 31), shard, CancellationToken.None);
+
+        using (var killed = new FedKSeedLocalTrainer(_model, stateDirectory: state))
+        {
+            await killed.InitializeAsync(CancellationToken.None);
+            await killed.ApplyModelDeltaAsync(delta01, CancellationToken.None);
+            await killed.TrainAsync(Task(round: 2, version: 1, learningRate: eta, stepSeed: 21), shard, CancellationToken.None);
+            await killed.ApplyModelDeltaAsync(delta12, CancellationToken.None);
+        }
+
+        // Act: a new process on the same state directory syncs what it misses, as the edge client does, and trains round 3.
+        using var restarted = new FedKSeedLocalTrainer(_model, stateDirectory: state);
+        long held = await restarted.InitializeAsync(CancellationToken.None);
+        if (held < 2) await restarted.ApplyModelDeltaAsync(DeltaSince(accumulator, held), CancellationToken.None);
+        var actual = await restarted.TrainAsync(Task(round: 3, version: 2, learningRate: eta, stepSeed: 31), shard, CancellationToken.None);
+
+        // Assert
+        Assert.True(BitEqual(uninterrupted.ReadGlobalWeights(), restarted.ReadGlobalWeights()), "the restarted trainer holds other weights");
+        var e = Assert.IsType<SeedScalarsPayload>(expected.Payload);
+        var a = Assert.IsType<SeedScalarsPayload>(actual.Payload);
+        Assert.Equal(e.SeedIndices, a.SeedIndices);
+        Assert.True(BitEqual(e.Scalars, a.Scalars), "the restarted trainer computed other scalars");
+    }
+
+    [Fact]
+    public async Task InitializeAsync_SavedWeightsOfAnotherTrainableSet_IgnoredAndStartsAtVersionZero()
+    {
+        // Arrange
+        string state = Path.Combine(_directory, "client-state");
+        using (var all = new FedKSeedLocalTrainer(_model, stateDirectory: state))
+        {
+            await all.InitializeAsync(CancellationToken.None);
+            await all.ApplyModelDeltaAsync(new GlobalModelDelta(GlobalModelDeltaKind.SeedDelta, 0, 1, [1u], [0.5f], [], []), CancellationToken.None);
+            await all.TrainAsync(Task(round: 2, version: 1, learningRate: 1e-2f, stepSeed: 3), WriteShard(2), CancellationToken.None);
+        }
+
+        // Act
+        using var norms = new FedKSeedLocalTrainer(_model, trainablePattern: "norm", stateDirectory: state);
+        long held = await norms.InitializeAsync(CancellationToken.None);
+
+        // Assert
+        Assert.Equal(0, held);
+        Assert.True(BitEqual(CausalLm.Load(_model).Weights.ToArray(), norms.ReadGlobalWeights()));
+    }
+
+    private static GlobalModelDelta DeltaSince(FedKSeedAccumulator accumulator, long version)
+    {
+        var steps = accumulator.DeltaSince(version);
+        return new GlobalModelDelta(GlobalModelDeltaKind.SeedDelta, version, accumulator.Version,
+            [.. steps.Select(s => (uint)s.SeedIndex)], [.. steps.Select(s => s.Value)], [], []);
     }
 
     [Fact]

@@ -44,17 +44,7 @@ public sealed class JoinSimulationParityTests : IDisposable
             "--seed-count", $"{SeedCount}", "--local-steps", $"{LocalSteps}", "--epsilon", CliProcesses.Inv(Epsilon),
             "--learning-rate", CliProcesses.Inv(LearningRate));
         float[] networked = ReplayServerVersions(model, NetworkedStore);
-        float[] simulated;
-        using (var simulation = new FedKSeedSimulation(new FedKSeedSimulationOptions
-        {
-            ModelDirectory = model, Data = data, EvalData = data, Clients = Clients, ClientsPerRound = ClientsPerRound, Rounds = Rounds,
-            Seeds = SeedCount, Seed = Seed, LocalSteps = LocalSteps, Epsilon = Epsilon, LearningRate = LearningRate,
-            Partition = Scheme, EvalEvery = 1000, EvalExamples = 1, GenerationExamples = 0, ClientNames = names, StatePath = SimulatedStore,
-        }))
-        {
-            for (int round = 1; round <= Rounds; round++) simulation.RunRound(round);
-            simulated = simulation.GlobalModel.Weights.ToArray();
-        }
+        float[] simulated = SimulateFedKSeed(model, data, names, Rounds, ClientsPerRound);
 
         // Assert
         AssertSameRounds();
@@ -120,6 +110,69 @@ public sealed class JoinSimulationParityTests : IDisposable
         Assert.Equal(versions.Select(v => Convert.ToHexString(v.Payload)), simulated.ListVersions().Select(v => Convert.ToHexString(v.Payload)));
     }
 
+    [Fact]
+    public async Task Join_ClientKilledWithSigkillMidFederationAndRestarted_GlobalModelBitIdenticalToSimulation()
+    {
+        // Arrange: two clients, five rounds (both selected every round, so the federation waits for the killed one).
+        const int clients = 2, rounds = 5;
+        var (model, data) = await WriteDataAndShardsAsync(clients);
+        string tokens = Path.Combine(_cli.Directory, "tokens.txt");
+        await File.WriteAllTextAsync(tokens, Token + "\n");
+        int port = CliProcesses.FreePort();
+        var server = _cli.Start("serve", "--model", model, "--data-dir", Path.Combine(_cli.Directory, "server"), "--port", $"{port}",
+            "--rounds", $"{rounds}", "--clients-per-round", $"{clients}", "--min-clients", $"{clients}", "--enroll-tokens", tokens,
+            "--seed", $"{Seed}", "--seed-count", $"{SeedCount}", "--local-steps", $"{LocalSteps}", "--epsilon", CliProcesses.Inv(Epsilon),
+            "--learning-rate", CliProcesses.Inv(LearningRate));
+        string[] Join(int c) => ["join", "--server", $"http://127.0.0.1:{port}", "--token", Token, "--model", model,
+            "--data", Path.Combine(_cli.Directory, "shards", $"client-{c:D5}.jsonl"), "--state", Path.Combine(_cli.Directory, $"client-{c}")];
+        var steady = _cli.Start(Join(0));
+        var doomed = _cli.Start(Join(1));
+
+        // Act: SIGKILL client 1 as soon as it has synced to version 2 (so a restart from version 0 would replay two
+        // versions in one step), then start it again on the same state directory.
+        using (var limit = new CancellationTokenSource(TimeSpan.FromSeconds(90)))
+            while (!LinesOf(doomed).Any(l => l.Contains("Synced model version 1 → 2", StringComparison.Ordinal)))
+            {
+                Assert.False(doomed.HasExited, _cli.Log);
+                await Task.Delay(10, limit.Token);
+            }
+        await CliProcesses.Kill(doomed);
+        var restarted = _cli.Start(Join(1));
+        Assert.True(await CliProcesses.WaitExit(restarted, TimeSpan.FromSeconds(120)) == 0, _cli.Log);
+        Assert.True(await CliProcesses.WaitExit(steady, TimeSpan.FromSeconds(60)) == 0, _cli.Log);
+        await CliProcesses.Kill(server);
+        string[] names = [.. Enumerable.Range(0, clients).Select(c => ReadClientName(Path.Combine(_cli.Directory, $"client-{c}", "client.json")))];
+        float[] networked = ReplayServerVersions(model, NetworkedStore, rounds);
+        float[] simulated = SimulateFedKSeed(model, data, names, rounds);
+
+        // Assert: the restarted client trained again (it was killed mid-federation), and the model is the uninterrupted one.
+        Assert.True(LinesOf(restarted).Any(l => l.Contains(" trained on ", StringComparison.Ordinal)), _cli.Log);
+        int mismatch = FirstBitMismatch(simulated, networked);
+        Assert.True(mismatch < 0, mismatch < 0 ? "" :
+            $"weight {mismatch}: simulated {simulated[mismatch]:R}, networked {networked[mismatch]:R}\n{_cli.Log}");
+    }
+
+    /// <summary>The FedKSeed simulation of the networked run (the join processes' names; all clients every round when
+    /// <paramref name="clientsPerRound"/> is their count): its global weights.</summary>
+    private float[] SimulateFedKSeed(string model, string data, string[] names, int rounds, int? clientsPerRound = null)
+    {
+        using var simulation = new FedKSeedSimulation(new FedKSeedSimulationOptions
+        {
+            ModelDirectory = model, Data = data, EvalData = data, Clients = names.Length, ClientsPerRound = clientsPerRound ?? names.Length, Rounds = rounds,
+            Seeds = SeedCount, Seed = Seed, LocalSteps = LocalSteps, Epsilon = Epsilon, LearningRate = LearningRate,
+            Partition = Scheme, EvalEvery = 1000, EvalExamples = 1, GenerationExamples = 0, ClientNames = names, StatePath = SimulatedStore,
+        });
+        for (int round = 1; round <= rounds; round++) simulation.RunRound(round);
+        return simulation.GlobalModel.Weights.ToArray();
+    }
+
+    /// <summary>The lines one process printed so far.</summary>
+    private IEnumerable<string> LinesOf(System.Diagnostics.Process process)
+    {
+        string tag = $"[join {process.Id}] ";
+        return _cli.Log.Split('\n').Where(l => l.StartsWith(tag, StringComparison.Ordinal));
+    }
+
     /// <summary>data.jsonl (24 records, 3 categories) and `federated partition --write-shards` into shards/.</summary>
     private async Task<(string Model, string Data)> WriteDataAndShardsAsync(int clients)
     {
@@ -175,11 +228,11 @@ public sealed class JoinSimulationParityTests : IDisposable
 
     /// <summary>The server's global model: from the base weights, replay each stored version's ΔH in order
     /// (w ← w − η·ΔH[s]·z(s)), exactly what a client that synced after every round holds.</summary>
-    private static float[] ReplayServerVersions(string modelDir, string database)
+    private static float[] ReplayServerVersions(string modelDir, string database, int rounds = Rounds)
     {
         IReadOnlyList<Federated.Server.Domain.ModelVersionRecord> versions;
         using (var store = new SqliteFederationStore(database)) versions = store.ListVersions();
-        Assert.Equal(Rounds, versions.Count);
+        Assert.Equal(rounds, versions.Count);
         var strategy = new FedKSeedStrategy(new FedKSeedStrategyOptions
         {
             SeedCount = SeedCount, SeedPoolMasterSeed = Seed, LocalSteps = LocalSteps, Epsilon = Epsilon, LearningRate = LearningRate,

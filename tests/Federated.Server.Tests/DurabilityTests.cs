@@ -71,6 +71,61 @@ public sealed class DurabilityTests
     }
 
     [Fact]
+    public void Reopen_QuorumAcceptedButNotAggregated_AggregatesAtOnce()
+    {
+        // Arrange: b's update is committed (the quorum), then the process dies before the aggregation commits.
+        using var f = new TestFederation();
+        var (a, _, _) = QuorumAcceptedNotAggregated(f);
+
+        // Act: restart; no time passes, so nothing waits for the round's deadline.
+        f.Reopen();
+        var status = f.Coordinator.GetStatus();
+
+        // Assert
+        Assert.Equal(1, status.ModelVersion);
+        Assert.Null(status.Phase);
+        Assert.Equal(RoundOutcome.Aggregated, f.Store.LatestRound()!.Outcome);
+        var delta = f.Coordinator.GetModel(a, 0);
+        Assert.Equal([4u], delta.SeedIndices);
+        Assert.Equal([4f], delta.ScalarDeltas);   // (2 + 6) / 2, each update once
+    }
+
+    [Fact]
+    public void PushUpdate_DuplicateOfQuorumReachingUpdateNotAggregated_AggregatesTheRound()
+    {
+        // Arrange: the store holds the quorum but this coordinator never aggregated (a failure after the accept committed).
+        using var f = new TestFederation();
+        var (a, b, payloadB) = QuorumAcceptedNotAggregated(f);
+        var before = f.Coordinator.GetStatus();
+
+        // Act: the client never saw its receipt and pushes the same bytes again.
+        var retry = f.Push(b, 1, payloadB, version: 0);
+
+        // Assert
+        Assert.Equal(0, before.ModelVersion);
+        Assert.True(retry.Duplicate);
+        var status = f.Coordinator.GetStatus();
+        Assert.Equal(1, status.ModelVersion);
+        Assert.Equal(RoundOutcome.Aggregated, f.Store.LatestRound()!.Outcome);
+        Assert.Equal([4f], f.Coordinator.GetModel(a, 0).ScalarDeltas);
+    }
+
+    /// <summary>Round 1 with a's update pushed (g = 2 on seed 4) and b's (g = 6), the quorum, committed to the store the
+    /// way PushUpdate commits it (one transaction) but without the coordinator's next step, the aggregation.</summary>
+    private static (string A, string B, byte[] PayloadB) QuorumAcceptedNotAggregated(TestFederation f)
+    {
+        var a = f.Enroll("a");
+        var b = f.Enroll("b");
+        f.Coordinator.GetTask(a);
+        f.Coordinator.GetTask(b);
+        f.Push(a, 1, TestFederation.Scalars([4], [2f]));
+        var payloadB = TestFederation.Scalars([4], [6f]);
+        Assert.True(f.Store.AcceptUpdate(new AcceptedUpdate(b, 1, 0, 1, payloadB, System.Security.Cryptography.SHA256.HashData(payloadB),
+            new Dictionary<string, double> { ["train_loss"] = 1.5 }, f.Time.GetUtcNow())));
+        return (a, b, payloadB);
+    }
+
+    [Fact]
     public void Reopen_EnrolledClient_CredentialStillValid()
     {
         // Arrange

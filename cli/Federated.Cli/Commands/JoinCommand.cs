@@ -13,15 +13,18 @@ namespace Federated.Cli.Commands;
 internal static class JoinCommand
 {
     /// <summary>
-    /// Builds the local trainer from the model directory: whichever method the federation runs (the first task or model
+    /// Builds the local trainer from the model directory and the trainer's state directory: whichever method the federation runs (the first task or model
     /// change says which, <see cref="MethodSelectingTrainer"/>), with the simulator's defaults — FedKSeed zeroth-order
-    /// steps (<see cref="FedKSeedLocalTrainer"/>, max length 128, all tensors trainable) or ComPEFT LoRA rounds
+    /// steps (<see cref="FedKSeedLocalTrainer"/>, max length 128, all tensors trainable, exact global weights saved in the
+    /// state directory) or ComPEFT LoRA rounds
     /// (<see cref="ComPeftLocalTrainer"/>, max length 128). Returning null makes `federated join` exit 1 with a clear
-    /// message (tests may swap the factory). Arguments: the model directory and the scratch directory (STATE/scratch),
-    /// where FedKSeed keeps its held-weights file.
+    /// message (tests may swap the factory). Arguments: the model directory and the client's options, whose
+    /// <see cref="EdgeClientOptions.ScratchDirectory"/> (STATE/scratch) holds FedKSeed's held-weights file and whose
+    /// <see cref="EdgeClientOptions.TrainerStateDirectory"/> (STATE/model) its exact saved weights.
     /// </summary>
-    internal static Func<string, string, ILocalTrainer?> TrainerFactory { get; set; } = (modelDir, scratchDir) =>
-        new MethodSelectingTrainer(new FedKSeedLocalTrainer(modelDir, scratchDirectory: scratchDir), new ComPeftLocalTrainer(modelDir));
+    internal static Func<string, EdgeClientOptions, ILocalTrainer?> TrainerFactory { get; set; } = (modelDir, options) =>
+        new MethodSelectingTrainer(new FedKSeedLocalTrainer(modelDir, scratchDirectory: options.ScratchDirectory,
+            stateDirectory: options.TrainerStateDirectory), new ComPeftLocalTrainer(modelDir));
 
     public static Command Create()
     {
@@ -57,10 +60,13 @@ internal static class JoinCommand
             if (!modelDir.Exists) throw new DirectoryNotFoundException($"The model directory {modelDir.FullName} does not exist.");
             if (!shard.Exists) throw new FileNotFoundException($"The data shard {shard.FullName} does not exist.", shard.FullName);
             var fingerprint = ModelFingerprint.Compute(modelDir.FullName);
-            string stateDir = parse.GetValue(state)?.FullName ?? Path.GetFullPath(".federated-client");
-            string scratchDir = Path.Combine(stateDir, "scratch");
-            HeldWeights.DeleteStale(scratchDir);   // what a killed run of an older build left (this build's files vanish with the process)
-            var trainer = TrainerFactory(modelDir.FullName, scratchDir);
+            var options = new EdgeClientOptions
+            {
+                Server = parse.GetValue(server)!, EnrollmentToken = parse.GetValue(token)!, BaseModelSha256 = fingerprint.Sha256,
+                StateDirectory = parse.GetValue(state)?.FullName ?? Path.GetFullPath(".federated-client"),
+            };
+            HeldWeights.DeleteStale(options.ScratchDirectory);   // what a killed run of an older build left (this build's files vanish with the process)
+            var trainer = TrainerFactory(modelDir.FullName, options);
             if (trainer is null)
             {
                 Console.Error.WriteLine("error: no local trainer is available in this build (the FedKSeed/ComPEFT trainers are not wired into " +
@@ -68,11 +74,6 @@ internal static class JoinCommand
                 return CliRunner.Failure;
             }
             using var trainerResources = trainer as IDisposable;
-            var options = new EdgeClientOptions
-            {
-                Server = parse.GetValue(server)!, EnrollmentToken = parse.GetValue(token)!, BaseModelSha256 = fingerprint.Sha256,
-                StateDirectory = stateDir,
-            };
             using var loggers = LoggerFactory.Create(b => b.AddCliConsole().AddFilter("Grpc", LogLevel.Warning));
             using var channel = FederationChannel.Create(options.Server, new FederationChannelOptions(), TimeProvider.System, loggers: loggers);
             var client = new EdgeClient(channel, trainer, new DataShard(shard.FullName), options, TimeProvider.System, loggers.CreateLogger<EdgeClient>());

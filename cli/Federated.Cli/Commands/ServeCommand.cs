@@ -51,8 +51,11 @@ internal static class ServeCommand
             var settings = federation.Read(parse, modelDir);
             if (settings.RecommendationsLine is { } line) Console.Error.WriteLine(line);
             var fingerprint = ModelFingerprint.Compute(modelDir);
+            // Refuse a model clients cannot load (shapes, non-finite weights, tokenizer) now, not on a client's first task.
+            var checkedModel = ModelCheck.Load(modelDir).Model;
             // n, the flattened update length, from the model and the LoRA settings (the clients build the same adapter).
-            int updateElements = settings.Method == "compeft" ? AdapterUpdateSize(modelDir, settings.ComPeft, settings.Federation.Seed) : 0;
+            int updateElements = settings.Method == "compeft" ? AdapterUpdateSize(checkedModel, settings.ComPeft, settings.Federation.Seed) : 0;
+            checkedModel = null;   // the checkpoint source loads its own copy on the first full_checkpoint request
             Directory.CreateDirectory(stateDir);
             var tokenList = ReadTokens(parse.GetValue(tokens), stateDir);
             var endpoint = new FederationEndpoint { Port = parse.GetValue(port), CertificatePath = parse.GetValue(cert)?.FullName, KeyPath = parse.GetValue(key)?.FullName };
@@ -78,6 +81,8 @@ internal static class ServeCommand
                     ? new MergedModelCheckpointSource(modelDir, o.FedKSeed) : new MergedModelCheckpointSource(modelDir, o.ComPeft);
             });
             await using var app = builder.Build();
+            // Open the state now (settings pin, restore) so a refusal is one line, not a failed host start.
+            app.Services.GetRequiredService<FederationCoordinator>();
             app.MapFederationServer();
             // Open the store and resume the coordinator now, so a corrupt federation.db is one error line (exit 2), not a host failure log.
             app.Services.GetRequiredService<FederationCoordinator>();
@@ -104,9 +109,8 @@ internal static class ServeCommand
 
     /// <summary>The length n of a ComPEFT update: the trainable tensors (B only with FFA-LoRA) of the adapter a client
     /// builds from the model with these LoRA settings (LoraUpdateLayout order).</summary>
-    internal static int AdapterUpdateSize(string modelDir, ComPeftSettings settings, ulong seed)
+    private static int AdapterUpdateSize(CausalLm lm, ComPeftSettings settings, ulong seed)
     {
-        var lm = CausalLm.Load(modelDir);
         var config = new LoraConfig { Rank = settings.Rank, Alpha = settings.Alpha, TargetModules = settings.TargetModules, FanInFanOut = lm.Projections.Any(p => p.Conv1D) };
         return LoraUpdateLayout.Create(LoraAdapter.Create(lm, config, seed), settings.FreezeA).ElementCount;   // Create refuses targets that match nothing
     }

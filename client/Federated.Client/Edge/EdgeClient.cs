@@ -55,7 +55,7 @@ public sealed class EdgeClient
     public async Task<EdgeRunSummary> RunAsync(CancellationToken cancellationToken)
     {
         var state = EdgeClientState.Open(_options.StateDirectory);
-        await EnsureEnrolledAsync(state, force: false, cancellationToken).ConfigureAwait(false);
+        await EnsureEnrolledAsync(state, force: false, cancellationToken).ConfigureAwait(false);   // before the trainer reads its state
         long modelVersion = await _trainer.InitializeAsync(cancellationToken).ConfigureAwait(false);
         EdgeLog.Started(_logger, state.Current.ClientId!, modelVersion, state.Current.LastFinishedRound);
 
@@ -73,7 +73,8 @@ public sealed class EdgeClient
             catch (RpcException ex) when (ex.StatusCode == StatusCode.Unauthenticated)
             {
                 // The credential was rotated or the server lost it: enroll again (same name ⇒ same client id).
-                await EnsureEnrolledAsync(state, force: true, cancellationToken).ConfigureAwait(false);
+                if (await EnsureEnrolledAsync(state, force: true, cancellationToken).ConfigureAwait(false))
+                    modelVersion = await _trainer.InitializeAsync(cancellationToken).ConfigureAwait(false);   // another federation: from its base model
                 continue;
             }
 
@@ -194,13 +195,15 @@ public sealed class EdgeClient
         return delta.ToVersion;
     }
 
-    private async Task EnsureEnrolledAsync(EdgeClientState state, bool force, CancellationToken cancellationToken)
+    /// <summary>Enrolls unless the state holds a credential for this server; returns true when the enrollment is into
+    /// another federation than the state's (then the trainer's saved model was deleted).</summary>
+    private async Task<bool> EnsureEnrolledAsync(EdgeClientState state, bool force, CancellationToken cancellationToken)
     {
         var s = state.Current;
         if (!force && s.ClientId is not null && s.BearerToken is not null && s.Server == _options.Server.ToString())
         {
             _channel.BearerToken = s.BearerToken;
-            return;
+            return false;
         }
         var request = new EnrollmentRequest
         {
@@ -223,8 +226,12 @@ public sealed class EdgeClient
             LastFinishedRound = sameFederation ? s.LastFinishedRound : 0,
         });
         if (!sameFederation) state.ClearPending();
+        bool otherFederation = s.FederationId != enrollment.Federation?.FederationId;
+        if (otherFederation && Directory.Exists(_options.TrainerStateDirectory))
+            Directory.Delete(_options.TrainerStateDirectory, recursive: true);   // a model of another federation's versions
         _channel.BearerToken = enrollment.BearerToken;
         EdgeLog.Enrolled(_logger, enrollment.ClientId, s.ClientName);
+        return otherFederation;
     }
 
     private async Task WaitAsync(TimeSpan retryAfter, CancellationToken cancellationToken)

@@ -12,6 +12,13 @@ public sealed class EdgeClientOptions
     /// <summary>Directory of the client's durable state (identity, credential, pending update). Created if missing.</summary>
     public required string StateDirectory { get; init; }
 
+    /// <summary>The trainer's part of the state (e.g. FedKSeed's exact global weights): <c>StateDirectory/model</c>. The
+    /// edge client deletes it when it enrolls into another federation.</summary>
+    public string TrainerStateDirectory => Path.Combine(StateDirectory, "model");
+
+    /// <summary>The trainer's scratch files (e.g. FedKSeed's held-weights file; never resumed from): <c>StateDirectory/scratch</c>.</summary>
+    public string ScratchDirectory => Path.Combine(StateDirectory, "scratch");
+
     /// <summary>Base-model SHA-256 (32 bytes) sent with every call; empty = not sent.</summary>
     public byte[] BaseModelSha256 { get; init; } = [];
 

@@ -14,8 +14,10 @@ namespace Federated.Client.FedKSeed;
 /// <list type="bullet">
 /// <item>State: one working <see cref="CausalLm"/> + the weights at the held global version in a <see cref="HeldWeights"/>
 /// scratch file under the scratch directory (e.g. `join`'s STATE/scratch; OS page cache, not process memory: the
-/// process holds one model, like the simulator). Nothing is persisted: on start the held version is 0 (the base model) and the edge
-/// client replays ΔH since 0, which rebuilds exactly the version it had (the seed protocol is deterministic).</item>
+/// process holds one model, like the simulator). With a state directory, the held weights and their version are also
+/// saved after every sync (<see cref="SavedGlobalWeights"/>) and a restart resumes from those exact bits; without one, a
+/// restart holds version 0 and the edge client replays ΔH since 0 in one step, which gives the same model only up to
+/// float32 rounding.</item>
 /// <item>Sync: θ ← θ − η·ΔH[s]·z(s) per seed, ascending index (<see cref="SeedPerturbation.Replay"/>), applied to the
 /// held copy. η, K and the pool's master seed come from a task. <see cref="Edge.EdgeClient"/> always asks for a task
 /// before it syncs for training, so they are known then; a delta that arrives before any task (a client whose first
@@ -27,7 +29,7 @@ namespace Federated.Client.FedKSeed;
 /// restored from the copy (the contract: the model is back at task.ModelVersion).</item>
 /// </list>
 /// </summary>
-public sealed class FedKSeedLocalTrainer : ILocalTrainer, IDisposable
+public sealed class FedKSeedLocalTrainer : IResumableTrainer, IDisposable
 {
     /// <summary>Default maximum tokens per example (the simulator's default).</summary>
     public const int DefaultMaxLength = 128;
@@ -37,6 +39,8 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer, IDisposable
     private readonly string? _trainablePattern;
     private readonly FedKSeedTrainerOptions _trainerOptions;
     private readonly string _scratchDirectory;
+    private readonly string? _stateDirectory;
+    private SavedGlobalWeights? _saved;
     private readonly PendingModelDeltas _deltas = new(GlobalModelDeltaKind.SeedDelta, "FedKSeed");
     private CausalLm? _model;
     private TrainableSet? _trainable;
@@ -53,8 +57,10 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer, IDisposable
     /// trainable regex wins); null = all.</param>
     /// <param name="trainerOptions">Client-side options of the local steps (DPZero clip and noise); null = none.</param>
     /// <param name="scratchDirectory">Where the held-weights scratch file goes (stale ones there are deleted); null = the temp directory.</param>
+    /// <param name="stateDirectory">Where the exact held weights are saved after every sync and resumed from at start
+    /// (the edge client's <c>STATE/model</c>); null = nothing saved, every start holds version 0.</param>
     public FedKSeedLocalTrainer(string modelDirectory, int maxLength = DefaultMaxLength, string? trainablePattern = null,
-        FedKSeedTrainerOptions? trainerOptions = null, string? scratchDirectory = null)
+        FedKSeedTrainerOptions? trainerOptions = null, string? scratchDirectory = null, string? stateDirectory = null)
     {
         _scratchDirectory = scratchDirectory ?? Path.GetTempPath();
         _trainerOptions = trainerOptions ?? new FedKSeedTrainerOptions();
@@ -64,7 +70,11 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer, IDisposable
         _modelDirectory = modelDirectory;
         _maxLength = maxLength;
         _trainablePattern = trainablePattern;
+        _stateDirectory = stateDirectory;
     }
+
+    /// <inheritdoc />
+    public bool HasSavedModel => _stateDirectory is not null && SavedGlobalWeights.Exists(_stateDirectory);
 
     /// <summary>The global version the held weights are at (queued deltas included).</summary>
     public long ModelVersion => _deltas.Version;
@@ -88,8 +98,19 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer, IDisposable
         _trainableInUse = _trainablePattern;
         _global?.Dispose();
         _global = new HeldWeights(_model.Weights, _scratchDirectory);
-        _deltas.Reset();
-        return ValueTask.FromResult(0L);
+        long version = 0;
+        if (_stateDirectory is not null)
+        {
+            _saved = new SavedGlobalWeights(_stateDirectory, SavedGlobalWeights.Lineage(_model.Weights, _trainablePattern));
+            if (_saved.TryRead(_model.Weights) is { } saved)
+            {
+                version = saved;
+                _global.Store(_model.Weights);
+            }
+            else RestoreGlobal();   // no usable file: back to the base weights
+        }
+        _deltas.Reset(version);
+        return ValueTask.FromResult(version);
     }
 
     /// <inheritdoc />
@@ -171,6 +192,7 @@ public sealed class FedKSeedLocalTrainer : ILocalTrainer, IDisposable
         }
         _global!.Store(_model!.Weights);
         _deltas.MarkApplied();
+        _saved?.Write(_model.Weights, _deltas.Version);
     }
 
     /// <summary>The pool and η of a task; the pool is derived once per (K, master seed).</summary>

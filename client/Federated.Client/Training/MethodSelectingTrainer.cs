@@ -4,8 +4,9 @@ namespace Federated.Client.Training;
 /// The trainer `federated join` runs when it does not know the federation's method in advance: it holds a FedKSeed and
 /// a ComPEFT trainer, initializes neither until the first model change or task says which method the federation runs
 /// (SEED_DELTA / fedkseed parameters, or COMPRESSED_ADAPTER / compeft parameters), then forwards everything to that
-/// one; the other is never loaded. Both start at version 0 (they persist nothing), so <see cref="InitializeAsync"/>
-/// answers 0 without loading a model. A federation that switches method mid-run is refused.
+/// one; the other is never loaded. A trainer that saved its model in an earlier run (<see cref="IResumableTrainer"/>)
+/// is selected and initialized at once, and <see cref="InitializeAsync"/> answers its version; otherwise it answers 0
+/// without loading a model. A federation that switches method mid-run is refused.
 /// </summary>
 public sealed class MethodSelectingTrainer(ILocalTrainer fedKSeed, ILocalTrainer comPeft) : ILocalTrainer, IDisposable
 {
@@ -15,10 +16,17 @@ public sealed class MethodSelectingTrainer(ILocalTrainer fedKSeed, ILocalTrainer
     public ILocalTrainer? Selected => _selected;
 
     /// <inheritdoc />
-    public ValueTask<long> InitializeAsync(CancellationToken cancellationToken)
+    public async ValueTask<long> InitializeAsync(CancellationToken cancellationToken)
     {
         _selected = null;
-        return ValueTask.FromResult(0L);
+        foreach (var trainer in new[] { fedKSeed, comPeft })
+        {
+            if (trainer is not IResumableTrainer { HasSavedModel: true }) continue;
+            long version = await trainer.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            _selected = trainer;
+            return version;
+        }
+        return 0;
     }
 
     /// <inheritdoc />

@@ -16,11 +16,12 @@ internal sealed class PendingModelDeltas(GlobalModelDeltaKind kind, string metho
     /// <summary>Accepted changes, oldest first.</summary>
     public IReadOnlyList<GlobalModelDelta> Pending => _pending;
 
-    /// <summary>Back to the base model (version 0), nothing pending.</summary>
-    public void Reset()
+    /// <summary>Nothing pending, the local model at <paramref name="version"/> (0 = the base model; more when a trainer
+    /// resumed saved weights).</summary>
+    public void Reset(long version = 0)
     {
         _pending.Clear();
-        Version = 0;
+        Version = version;
     }
 
     /// <summary>Checks and queues a change; afterwards <see cref="Version"/> = its ToVersion.</summary>

@@ -63,6 +63,9 @@ public sealed class FederationCoordinator : IDisposable
             _currentParameters = _strategy.ConfigureRound(latest.RoundId, latest.BaseVersion);
         }
         CoordinatorLog.Resumed(_logger, _store.FederationId, latest?.RoundId ?? 0, _store.LatestVersion(), _store.CountClients());
+        // A crash between committing the quorum-reaching update and committing the aggregation leaves the round open
+        // with ≥ Q updates: aggregate it now instead of at its deadline.
+        AggregateIfQuorumLocked(_time.GetUtcNow());
     }
 
     public string FederationId => _store.FederationId;
@@ -186,6 +189,7 @@ public sealed class FederationCoordinator : IDisposable
                     throw Refuse(update, new FederationException(FederationError.AlreadyExists,
                         $"Client {update.ClientId} already has a different update accepted for round {update.RoundId}."));
                 CoordinatorLog.DuplicateUpdate(_logger, update.RoundId, update.ClientId);
+                AggregateIfQuorumLocked(now);   // the first push may have reached the quorum without aggregating (a failure in between)
                 return new UpdateReceiptInfo(update.RoundId, true, existing.Sha256, existing.AcceptedAt);
             }
             if (_current is not { } round || round.RoundId != update.RoundId)
@@ -319,6 +323,13 @@ public sealed class FederationCoordinator : IDisposable
         _store.UpdateRound(round.RoundId, RoundPhase.Closed, RoundOutcome.Abandoned, now);
         _current = null;
         _currentParameters = null;
+    }
+
+    /// <summary>Aggregates the open round if it already holds ≥ Q accepted updates (after a restart or a failure
+    /// between accepting the quorum-reaching update and aggregating).</summary>
+    private void AggregateIfQuorumLocked(DateTimeOffset now)
+    {
+        if (_current is { } round && _store.CountUpdates(round.RoundId) >= _options.MinClients) AggregateLocked(now);
     }
 
     private void TryOpenRoundLocked(DateTimeOffset now)

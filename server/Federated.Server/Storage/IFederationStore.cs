@@ -17,6 +17,10 @@ public interface IFederationStore : IDisposable
     /// <summary>Opaque id of this federation, created with the store and stable for its life.</summary>
     string FederationId { get; }
 
+    /// <summary>The settings the federation's stored versions were made with (an opaque text, e.g. JSON): the first call
+    /// on a store stores <paramref name="settings"/>; every call returns what is stored, which the caller compares.</summary>
+    string PinSettings(string settings);
+
     ClientRecord? FindClient(string clientId);
     ClientRecord? FindClientByCredential(byte[] credentialHash);
     ClientRecord? FindClientByEnrollment(byte[] enrollmentTokenHash, string name);

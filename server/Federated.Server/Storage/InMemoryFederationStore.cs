@@ -19,6 +19,14 @@ public sealed class InMemoryFederationStore : IFederationStore
 
     public string FederationId { get; } = "fed-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 
+    private string? _settings;
+
+    public string PinSettings(string settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        lock (_gate) return _settings ??= settings;
+    }
+
     // ---- clients -------------------------------------------------------------------------------------------------
 
     public ClientRecord? FindClient(string clientId)

@@ -65,6 +65,19 @@ public sealed class SqliteFederationStore : IFederationStore
 
     public string FederationId { get; }
 
+    public string PinSettings(string settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return Guard(() =>
+        {
+            using var tx = _connection.BeginTransaction();
+            Execute("INSERT INTO meta (key, value) VALUES ('settings', $a) ON CONFLICT (key) DO NOTHING", tx, settings);
+            string stored = (string)Scalar("SELECT value FROM meta WHERE key = 'settings'", tx, [])!;
+            tx.Commit();
+            return stored;
+        });
+    }
+
     private void CreateSchema()
     {
         using var tx = _connection.BeginTransaction();

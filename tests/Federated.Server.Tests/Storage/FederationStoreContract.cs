@@ -111,6 +111,20 @@ public abstract class FederationStoreContract : IDisposable
         Assert.NotEqual(Store.FederationId, other.FederationId);
     }
 
+    // ---- pinned settings -----------------------------------------------------------------------------------------
+
+    [Fact]
+    public void PinSettings_FirstCallThenOther_ReturnsTheFirstEveryTime()
+    {
+        // Act
+        string first = Store.PinSettings("{\"eta\":\"1e-6\"}");
+        string second = Store.PinSettings("{\"eta\":\"2e-6\"}");
+
+        // Assert
+        Assert.Equal("{\"eta\":\"1e-6\"}", first);
+        Assert.Equal("{\"eta\":\"1e-6\"}", second);
+    }
+
     // ---- clients -------------------------------------------------------------------------------------------------
 
     [Fact]
@@ -447,6 +461,20 @@ public abstract class DurableFederationStoreContract : FederationStoreContract
 {
     /// <summary>Disposes <see cref="FederationStoreContract.Store"/>'s connection and opens the same state again.</summary>
     protected abstract IFederationStore ReopenStore();
+
+    [Fact]
+    public void Reopen_AfterPinSettings_ReturnsThePinnedSettings()
+    {
+        // Arrange
+        Store.PinSettings("pinned-a");
+
+        // Act
+        Store.Dispose();
+        Store = ReopenStore();
+
+        // Assert
+        Assert.Equal("pinned-a", Store.PinSettings("pinned-b"));
+    }
 
     [Fact]
     public void Reopen_AfterCommittedWork_KeepsFederationIdClientsRoundsUpdatesAndVersions()
