@@ -32,6 +32,7 @@ public sealed class StoreFailureTests
     private sealed class CommitFailingStore(IFederationStore inner) : IFederationStore
     {
         public string FederationId => inner.FederationId;
+        public string PinSettings(string settings) => inner.PinSettings(settings);
         public ClientRecord? FindClient(string clientId) => inner.FindClient(clientId);
         public ClientRecord? FindClientByCredential(byte[] credentialHash) => inner.FindClientByCredential(credentialHash);
         public ClientRecord? FindClientByEnrollment(byte[] enrollmentTokenHash, string name) => inner.FindClientByEnrollment(enrollmentTokenHash, name);
