@@ -67,6 +67,7 @@ internal sealed class FederationService(FederationCoordinator coordinator, Feder
                     {
                         SeedCount = (uint)p.SeedCount, SeedPoolMasterSeed = p.SeedPoolMasterSeed, LocalSteps = (uint)p.LocalSteps,
                         Epsilon = p.Epsilon, LearningRate = p.LearningRate, BatchSize = (uint)p.BatchSize, StepSeed = assignment.ClientRoundSeed,
+                        MaxAbsScalar = p.MaxAbsScalar,
                     };
                     task.Fedkseed.SeedProbabilities.Add(p.SeedProbabilities);
                 }
@@ -77,6 +78,7 @@ internal sealed class FederationService(FederationCoordinator coordinator, Feder
                         Rank = (uint)c.Rank, Alpha = c.Alpha, Density = c.Density, ScaleFactor = c.ScaleFactor, LearningRate = c.LearningRate,
                         LocalSteps = (uint)c.LocalSteps, BatchSize = (uint)c.BatchSize, FreezeA = c.FreezeA, LoraASeed = c.LoraASeed,
                         LeastSquaresScale = c.LeastSquaresScale, ErrorFeedback = c.ErrorFeedback, StepSeed = assignment.ClientRoundSeed,
+                        MaxUpdateElement = c.MaxUpdateElement,
                     };
                     task.Compeft.TargetModules.Add(c.TargetModules);
                 }

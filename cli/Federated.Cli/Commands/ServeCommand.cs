@@ -2,6 +2,7 @@ using System.CommandLine;
 using Federated.Core.Lora;
 using Federated.Core.Models;
 using Federated.Server.Checkpoints;
+using Federated.Server.Coordination;
 using Federated.Server.Domain;
 using Federated.Server.Host;
 using Federated.Server.Strategies;
@@ -46,6 +47,10 @@ internal static class ServeCommand
         var aggregate = new Option<string>("--aggregate") { Description = "compeft: server merge, mean (sample-weighted FedAvg) or ties.", DefaultValueFactory = _ => "mean" };
         var rateLimit = new Option<int>("--rate-limit") { Description = "Enroll and PushUpdate calls per client per minute; more are RESOURCE_EXHAUSTED with a retry pushback (edge clients wait and retry). 0 = no limit." };
         var downlink = new Option<float>("--downlink-density") { Description = "compeft: re-compress each merged update for the downlink at this density; 0 = dense." };
+        var f = new FedKSeedStrategyOptions();
+        var maxAbsScalar = new Option<float>("--max-abs-scalar") { Description = "fedkseed: G, every pushed scalar must have |g| ≤ G (else INVALID_ARGUMENT; clients drop a step above it).", DefaultValueFactory = _ => f.MaxAbsScalar };
+        var maxUpdateElement = new Option<float>("--max-update-element") { Description = $"compeft: U, every decoded update element must have |Δ̂ᵢ| ≤ U (else INVALID_ARGUMENT); 0 = {ComPeftStrategyOptions.DefaultMaxUpdateElementPerStep:G}·τ·η." };
+        var maxSampleWeight = new Option<ulong>("--max-sample-weight") { Description = "Cap on an update's aggregation weight (its self-reported sample_count); set it near the largest honest shard.", DefaultValueFactory = _ => new FederationCoordinatorOptions().MaxSampleWeight };
         var seed = new Option<ulong>("--seed")
         {
             Description = "Run seed: the FedKSeed seed pool's master seed, client selection and each client's per-round step seed " +
@@ -64,6 +69,7 @@ internal static class ServeCommand
         {
             model, method, dataDir, port, rounds, perRound, minClients, timeout, tokens, cert, key, seedCount, pro, localSteps, learningRate, epsilon, seed,
             rank, alpha, targets, noFfa, density, scaleFactor, leastSquares, errorFeedback, batchSize, aggregate, downlink, rateLimit,
+            maxAbsScalar, maxUpdateElement, maxSampleWeight,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -109,6 +115,9 @@ internal static class ServeCommand
                 o.Coordinator.RoundTimeout = DurationParser.Parse(parse.GetValue(timeout)!, "--round-timeout");
                 foreach (var t in tokenList) o.Coordinator.EnrollmentTokens.Add(t);
                 o.Coordinator.SelectionSeed = runSeed;
+                o.Coordinator.MaxSampleWeight = parse.GetValue(maxSampleWeight);
+                o.FedKSeed.MaxAbsScalar = parse.GetValue(maxAbsScalar);
+                o.ComPeft.MaxUpdateElement = parse.GetValue(maxUpdateElement);
                 o.RateLimitPermits = parse.GetValue(rateLimit);
                 o.FedKSeed.SeedCount = parse.GetValue(seedCount);
                 o.FedKSeed.Pro = parse.GetValue(pro);

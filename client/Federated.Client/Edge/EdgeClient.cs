@@ -66,7 +66,9 @@ public sealed class EdgeClient
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.Unauthenticated)
             {
-                // The credential was rotated or the server lost it: enroll again (same name ⇒ same client id).
+                // The server does not know the saved credential (it lost its state, or this is another server): enroll as a
+                // new client. A server that still knows our name refuses that (ALREADY_EXISTS), and the run stops with a
+                // clear error: an identity is never recovered by name.
                 await EnsureEnrolledAsync(state, force: true, cancellationToken).ConfigureAwait(false);
                 continue;
             }
@@ -165,19 +167,27 @@ public sealed class EdgeClient
             _channel.BearerToken = s.BearerToken;
             return;
         }
-        var request = new EnrollmentRequest
+        Enrollment enrollment;
+        try
         {
-            FormatVersion = FormatVersion,
-            EnrollmentToken = _options.EnrollmentToken,
-            Client = new ClientInfo
-            {
-                Name = s.ClientName, Platform = System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier,
-                SoftwareVersion = typeof(EdgeClient).Assembly.GetName().Version?.ToString() ?? "0",
-                SampleCount = _options.SampleCount, SupportedMethods = { TrainingMethod.Fedkseed, TrainingMethod.Compeft },
-            },
-            BaseModel = Fingerprint(),
-        };
-        var enrollment = await _channel.EnrollAsync(request, cancellationToken).ConfigureAwait(false);
+            enrollment = await EnrollAsync(s.ClientName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists && s.ClientId is null)
+        {
+            // This state directory never got an identity, so the name is our own random one: an earlier attempt enrolled
+            // it and its answer was lost. That identity is unreachable without its credential; enroll under a new name.
+            s = s with { ClientName = EdgeClientState.NewClientName() };
+            state.Save(s);
+            EdgeLog.Renamed(_logger, s.ClientName);
+            enrollment = await EnrollAsync(s.ClientName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists)
+        {
+            throw new InvalidDataException(
+                $"{_options.Server} refuses to enroll \"{s.ClientName}\" again ({ex.Status.Detail}), and it did not accept the credential " +
+                $"of client {s.ClientId} in {state.StatePath} (issued by {s.Server}). Run join with --server {s.Server} to go on as that " +
+                "client, or with a new --state directory to join as a new client.", ex);
+        }
         bool sameFederation = s.FederationId is null || s.FederationId == enrollment.Federation?.FederationId;
         state.Save(s with
         {
@@ -189,6 +199,19 @@ public sealed class EdgeClient
         _channel.BearerToken = enrollment.BearerToken;
         EdgeLog.Enrolled(_logger, enrollment.ClientId, s.ClientName);
     }
+
+    private Task<Enrollment> EnrollAsync(string name, CancellationToken cancellationToken) => _channel.EnrollAsync(new EnrollmentRequest
+    {
+        FormatVersion = FormatVersion,
+        EnrollmentToken = _options.EnrollmentToken,
+        Client = new ClientInfo
+        {
+            Name = name, Platform = System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier,
+            SoftwareVersion = typeof(EdgeClient).Assembly.GetName().Version?.ToString() ?? "0",
+            SampleCount = _options.SampleCount, SupportedMethods = { TrainingMethod.Fedkseed, TrainingMethod.Compeft },
+        },
+        BaseModel = Fingerprint(),
+    }, cancellationToken);
 
     private async Task WaitAsync(TimeSpan retryAfter, CancellationToken cancellationToken)
     {
@@ -206,7 +229,7 @@ public sealed class EdgeClient
     {
         FedKSeedTask? fedkseed = task.Fedkseed is { } f
             ? new FedKSeedTask((int)f.SeedCount, f.SeedPoolMasterSeed, (int)f.LocalSteps, f.Epsilon, f.LearningRate, (int)f.BatchSize,
-                f.SeedProbabilities.ToArray(), f.StepSeed)
+                f.SeedProbabilities.ToArray(), f.StepSeed, f.MaxAbsScalar)
             : null;
         ComPeftTask? compeft = task.Compeft is { } c
             ? new ComPeftTask((int)c.Rank, c.Alpha, c.TargetModules.ToArray(), c.Density, c.ScaleFactor, c.LearningRate, (int)c.LocalSteps,
@@ -264,4 +287,7 @@ internal static partial class EdgeLog
 
     [LoggerMessage(356, LogLevel.Information, "Federation finished: {Pushed} rounds pushed, {Missed} missed")]
     public static partial void Finished(ILogger logger, long pushed, long missed);
+
+    [LoggerMessage(357, LogLevel.Warning, "The server already has this state directory's client name (an earlier enrollment's answer was lost); enrolling as {Name}")]
+    public static partial void Renamed(ILogger logger, string name);
 }

@@ -66,8 +66,9 @@ public sealed class FederationCoordinator : IDisposable
     public TrainingMethodKind Method => _strategy.Method;
     public FederationCoordinatorOptions Options => _options;
 
-    /// <summary>Exchanges an enrollment token for a client id and a fresh bearer credential. Idempotent per
-    /// (token, client name): re-enrolling returns the same id and rotates the credential.</summary>
+    /// <summary>Exchanges an enrollment token for a new client id and its bearer credential. A name is enrolled once per
+    /// token: enrolling it again is ALREADY_EXISTS and changes nothing, so only the holder of a client's credential ever
+    /// acts as that client (a client keeps its credential; one that lost it enrolls under another name).</summary>
     public EnrollmentResult Enroll(string enrollmentToken, ClientDescription client)
     {
         ArgumentNullException.ThrowIfNull(client);
@@ -83,12 +84,12 @@ public sealed class FederationCoordinator : IDisposable
         lock (_gate)
         {
             ThrowIfDisposed();
-            var existing = _store.FindClientByEnrollment(tokenHash, client.Name);
-            if (existing is { Revoked: true })
-                throw new FederationException(FederationError.PermissionDenied, $"Client {existing.ClientId} is revoked.");
-            var record = existing is null
-                ? new ClientRecord("c-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), client.Name, tokenHash, Hash(bearer), _time.GetUtcNow(), false)
-                : existing with { CredentialHash = Hash(bearer) };
+            if (_store.FindClientByEnrollment(tokenHash, client.Name) is not null)
+                throw new FederationException(FederationError.AlreadyExists,
+                    $"A client named \"{client.Name}\" is already enrolled; that client goes on with the credential it was given, " +
+                    "and a new client must enroll under another name.");
+            var record = new ClientRecord("c-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), client.Name, tokenHash,
+                Hash(bearer), _time.GetUtcNow(), false);
             _store.SaveClient(record);
             CoordinatorLog.Enrolled(_logger, record.ClientId, record.Name);
             return new EnrollmentResult(record.ClientId, bearer);
@@ -189,7 +190,7 @@ public sealed class FederationCoordinator : IDisposable
                 throw Refuse(update, ex);
             }
 
-            var accepted = new AcceptedUpdate(update.ClientId, update.RoundId, update.ModelVersion, update.SampleCount,
+            var accepted = new AcceptedUpdate(update.ClientId, update.RoundId, update.ModelVersion, Math.Min(update.SampleCount, _options.MaxSampleWeight),
                 update.Payload.ToArray(), sha, new Dictionary<string, double>(update.Metrics), now);
             if (!_store.AcceptUpdate(accepted))
                 throw new InvalidOperationException($"The update of ({update.ClientId}, {update.RoundId}) appeared concurrently.");

@@ -83,9 +83,10 @@ public sealed record TaskAssignment(TaskAvailabilityKind Availability, long Roun
 /// <summary>Method hyper-parameters of a round (converted to the wire oneof at the Host edge).</summary>
 public abstract record RoundParameters;
 
-/// <summary>FedKSeed hyper-parameters (K, master seed, τ, ε, η, batch size; empty probabilities = uniform).</summary>
+/// <summary>FedKSeed hyper-parameters (K, master seed, τ, ε, η, batch size; empty probabilities = uniform) and the bound G
+/// on every scalar |g| of an update (<see cref="Strategies.FedKSeedStrategyOptions.MaxAbsScalar"/>).</summary>
 public sealed record FedKSeedRoundParameters(int SeedCount, ulong SeedPoolMasterSeed, int LocalSteps, float Epsilon,
-    float LearningRate, int BatchSize, IReadOnlyList<float> SeedProbabilities) : RoundParameters;
+    float LearningRate, int BatchSize, IReadOnlyList<float> SeedProbabilities, float MaxAbsScalar) : RoundParameters;
 
 /// <summary>The kind of a model download (mirrors the wire enum ModelPayloadKind).</summary>
 public enum ModelDeltaKind

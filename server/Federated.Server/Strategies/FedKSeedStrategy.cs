@@ -24,6 +24,12 @@ public sealed class FedKSeedStrategyOptions
     /// <summary>FedKSeed-Pro: every task carries seed probabilities from the history of |g| (<see cref="FedKSeedPro"/>);
     /// costs K floats (4K bytes) more per task download. Default false (uniform seeds).</summary>
     public bool Pro { get; set; }
+    /// <summary>G, the bound on every pushed scalar: |g| ≤ G, else INVALID_ARGUMENT (clients drop a step with |g| &gt; G, as
+    /// they drop a non-finite one). g = (L₊ − L₋)/(2ε) is a directional derivative (|g| ≈ 0.1–10 on the bundled model), so
+    /// G = 1000 means a loss difference |L₊ − L₋| ≤ 2εG (2 nats at ε = 1e-3) between the two perturbed evaluations: far
+    /// above an honest step, and with normalised weights one round moves H[s] by at most τ·G (docs/server.md §Limits).
+    /// Default 1000.</summary>
+    public float MaxAbsScalar { get; set; } = 1000f;
 
     public void Validate()
     {
@@ -33,12 +39,14 @@ public sealed class FedKSeedStrategyOptions
         if (!(Epsilon > 0) || !float.IsFinite(Epsilon)) throw new ArgumentOutOfRangeException(nameof(Epsilon), Epsilon, "Epsilon must be finite and > 0.");
         if (!(LearningRate > 0) || !float.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be finite and > 0.");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1.");
+        if (!(MaxAbsScalar > 0) || !float.IsFinite(MaxAbsScalar))
+            throw new ArgumentOutOfRangeException(nameof(MaxAbsScalar), MaxAbsScalar, "MaxAbsScalar (G) must be finite and > 0.");
     }
 }
 
 /// <summary>
 /// Server side of FedKSeed: needs no model. Validates seed-scalar payloads (serialized <c>SeedScalars</c>: lengths
-/// equal, 1..τ entries, each index &lt; K, every scalar finite); aggregation and sync are
+/// equal, 1..τ entries, each index &lt; K, every scalar finite with |g| ≤ G); aggregation and sync are
 /// <see cref="FedKSeedAccumulator"/>'s (H[s] += Σᵢ nᵢ/Σn · Σ gᵢ on s, docs/fedkseed.md), with accumulator version =
 /// model version. A version's stored payload is the round's client scalars (<see cref="FedKSeedRoundCodec"/>), so a
 /// restart replays them into a fresh accumulator. Memory: K doubles + one log entry per (seed, version) change.
@@ -76,7 +84,7 @@ public sealed class FedKSeedStrategy : IFederationStrategy
     /// <summary>The round's settings; with Pro, the seed probabilities of the history up to the latest version.</summary>
     public RoundParameters ConfigureRound(long roundId, long modelVersion) => new FedKSeedRoundParameters(
         _options.SeedCount, _options.SeedPoolMasterSeed, _options.LocalSteps, _options.Epsilon, _options.LearningRate,
-        _options.BatchSize, _pro is null ? [] : SeedProbabilities(_pro));
+        _options.BatchSize, _pro is null ? [] : SeedProbabilities(_pro), _options.MaxAbsScalar);
 
     private static float[] SeedProbabilities(FedKSeedPro pro)
     {
@@ -98,7 +106,12 @@ public sealed class FedKSeedStrategy : IFederationStrategy
             for (int t = 0; t < steps.Length; t++) steps[t] = new SeedScalar((int)indices[t], scalars[t]);
             clients.Add(new ClientScalars(checked((long)update.SampleCount), steps));
         }
-        FedKSeedAccumulator.RoundIncrement(_options.SeedCount, clients);   // validates now, before the commit
+        // Validates now, before the commit; and a new H that float32 cannot hold (ΔH downloads and checkpoints are float32)
+        // abandons the round instead of poisoning every later version. Unreachable with |g| ≤ G; checked all the same.
+        var h = _accumulator.Values;
+        foreach (var (seed, increment) in FedKSeedAccumulator.RoundIncrement(_options.SeedCount, clients))
+            if (!float.IsFinite((float)(h[seed] + increment)))
+                throw new InvalidOperationException($"Round {round.RoundId} would make H[{seed}] = {h[seed] + increment:G3}, beyond float32; the round is not aggregated.");
         return FedKSeedRoundCodec.Encode(clients);
     }
 
@@ -157,6 +170,8 @@ public sealed class FedKSeedStrategy : IFederationStrategy
                 throw FederationException.Invalid($"seed_indices[{t}] = {s} is not below K = {parameters.SeedCount}.");
             if (!float.IsFinite(g))
                 throw FederationException.Invalid($"scalars[{t}] = {g} is not finite.");
+            if (Math.Abs(g) > parameters.MaxAbsScalar)
+                throw FederationException.Invalid($"scalars[{t}] = {g:G9} is outside [−G, G] with G = max_abs_scalar = {parameters.MaxAbsScalar:G9}.");
             indices[t] = s;
             scalars[t] = g;
         }

@@ -138,7 +138,7 @@ public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedR
     {
         if (_plan?.Round != round)
             _plan = new FedKSeedRoundPlan(round, parameters.LocalSteps, parameters.Epsilon, parameters.LearningRate,
-                [.. parameters.SeedProbabilities.Select(p => (double)p)]);
+                [.. parameters.SeedProbabilities.Select(p => (double)p)], parameters.MaxAbsScalar);
         RestoreGlobal();
         var local = _trainer.Train(_plan, shard, streamSeed);
         var payload = new SeedScalars();
@@ -170,6 +170,7 @@ public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedR
         {
             SeedCount = (uint)parameters.SeedCount, SeedPoolMasterSeed = parameters.SeedPoolMasterSeed, LocalSteps = (uint)parameters.LocalSteps,
             Epsilon = parameters.Epsilon, LearningRate = parameters.LearningRate, BatchSize = 1, StepSeed = ulong.MaxValue,
+            MaxAbsScalar = parameters.MaxAbsScalar,
         };
         hyper.SeedProbabilities.Add(parameters.SeedProbabilities);
         (task.Method, task.Fedkseed) = (TrainingMethod.Fedkseed, hyper);
