@@ -29,7 +29,8 @@ internal sealed class FederationService(FederationCoordinator coordinator, Feder
         var info = request.Client ?? new ClientInfo();
         var methods = info.SupportedMethods.Where(m => m != TrainingMethod.Unspecified).Select(m => (TrainingMethodKind)(int)m).ToArray();
         var result = coordinator.Enroll(request.EnrollmentToken,
-            new ClientDescription(info.Name, info.Platform, info.SoftwareVersion, info.SampleCount, methods));
+            new ClientDescription(info.Name, info.Platform, info.SoftwareVersion, info.SampleCount, methods),
+            request.BearerToken.Length == 0 ? null : request.BearerToken);
         return Task.FromResult(new Enrollment
         {
             FormatVersion = FormatVersion,

@@ -159,40 +159,52 @@ public sealed class EdgeClient
         return delta.ToVersion;
     }
 
+    /// <summary>
+    /// Makes sure the state directory holds an identity at this server. The client proposes its own credential (random,
+    /// saved before the call), so a retried Enroll whose answer was lost — by the channel or after a restart — returns
+    /// the same identity instead of leaving a stray one. A name the server already has under another credential is
+    /// ALREADY_EXISTS: never an identity recovered by name. A credential only ever goes to the server it was made for.
+    /// </summary>
     private async Task EnsureEnrolledAsync(EdgeClientState state, bool force, CancellationToken cancellationToken)
     {
         var s = state.Current;
-        if (!force && s.ClientId is not null && s.BearerToken is not null && s.Server == _options.Server.ToString())
+        string server = _options.Server.ToString();
+        if (s.ClientId is not null && s.Server is not null && s.Server != server)
+            throw new InvalidDataException($"The state file {state.StatePath} holds client {s.ClientId} of {s.Server}, not {server}. " +
+                $"Run join with --server {s.Server} to go on as that client, or with a new --state directory to join {server} as a new client.");
+        if (!force && s.ClientId is not null && s.BearerToken is not null)
         {
             _channel.BearerToken = s.BearerToken;
             return;
         }
+        if (s.BearerToken is null || s.Server != server)
+        {
+            s = s with { Server = server, BearerToken = EdgeClientState.NewCredential() };
+            state.Save(s);
+        }
         Enrollment enrollment;
         try
         {
-            enrollment = await EnrollAsync(s.ClientName, cancellationToken).ConfigureAwait(false);
+            enrollment = await EnrollAsync(s.ClientName, s.BearerToken, cancellationToken).ConfigureAwait(false);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists && s.ClientId is null)
         {
-            // This state directory never got an identity, so the name is our own random one: an earlier attempt enrolled
-            // it and its answer was lost. That identity is unreachable without its credential; enroll under a new name.
-            s = s with { ClientName = EdgeClientState.NewClientName() };
+            // Never enrolled from this directory, yet the name is taken under another credential (a random name's
+            // collision, or someone who saw it): enroll under a new name and credential.
+            s = s with { ClientName = EdgeClientState.NewClientName(), BearerToken = EdgeClientState.NewCredential() };
             state.Save(s);
             EdgeLog.Renamed(_logger, s.ClientName);
-            enrollment = await EnrollAsync(s.ClientName, cancellationToken).ConfigureAwait(false);
+            enrollment = await EnrollAsync(s.ClientName, s.BearerToken, cancellationToken).ConfigureAwait(false);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists)
         {
-            throw new InvalidDataException(
-                $"{_options.Server} refuses to enroll \"{s.ClientName}\" again ({ex.Status.Detail}), and it did not accept the credential " +
-                $"of client {s.ClientId} in {state.StatePath} (issued by {s.Server}). Run join with --server {s.Server} to go on as that " +
-                "client, or with a new --state directory to join as a new client.", ex);
+            throw new InvalidDataException($"{server} does not accept the credential of client {s.ClientId} in {state.StatePath} and refuses " +
+                $"to enroll its name again ({ex.Status.Detail}). Use a new --state directory to join as a new client.", ex);
         }
         bool sameFederation = s.FederationId is null || s.FederationId == enrollment.Federation?.FederationId;
         state.Save(s with
         {
-            Server = _options.Server.ToString(), ClientId = enrollment.ClientId, BearerToken = enrollment.BearerToken,
-            FederationId = enrollment.Federation?.FederationId,
+            ClientId = enrollment.ClientId, BearerToken = enrollment.BearerToken, FederationId = enrollment.Federation?.FederationId,
             LastFinishedRound = sameFederation ? s.LastFinishedRound : 0,
         });
         if (!sameFederation) state.ClearPending();
@@ -200,10 +212,11 @@ public sealed class EdgeClient
         EdgeLog.Enrolled(_logger, enrollment.ClientId, s.ClientName);
     }
 
-    private Task<Enrollment> EnrollAsync(string name, CancellationToken cancellationToken) => _channel.EnrollAsync(new EnrollmentRequest
+    private Task<Enrollment> EnrollAsync(string name, string credential, CancellationToken cancellationToken) => _channel.EnrollAsync(new EnrollmentRequest
     {
         FormatVersion = FormatVersion,
         EnrollmentToken = _options.EnrollmentToken,
+        BearerToken = credential,
         Client = new ClientInfo
         {
             Name = name, Platform = System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier,
@@ -288,6 +301,6 @@ internal static partial class EdgeLog
     [LoggerMessage(356, LogLevel.Information, "Federation finished: {Pushed} rounds pushed, {Missed} missed")]
     public static partial void Finished(ILogger logger, long pushed, long missed);
 
-    [LoggerMessage(357, LogLevel.Warning, "The server already has this state directory's client name (an earlier enrollment's answer was lost); enrolling as {Name}")]
+    [LoggerMessage(357, LogLevel.Warning, "The server already has this state directory's client name under another credential; enrolling as {Name}")]
     public static partial void Renamed(ILogger logger, string name);
 }

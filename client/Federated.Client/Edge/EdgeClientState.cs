@@ -69,6 +69,9 @@ internal sealed class EdgeClientState
     /// <summary>A random client name, "edge-" + 12 hex digits (the server enrolls a name once).</summary>
     public static string NewClientName() => "edge-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
 
+    /// <summary>A fresh bearer credential the client proposes at enrollment: 64 hex digits from a CSPRNG (256 bits).</summary>
+    public static string NewCredential() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     /// <summary>Path of the identity file (for messages).</summary>
     public string StatePath => Path.Combine(_directory, StateFile);
 

@@ -33,7 +33,7 @@ public enum RoundOutcome
 public sealed record ClientDescription(string Name, string Platform, string SoftwareVersion, ulong SampleCount,
     IReadOnlyList<TrainingMethodKind> SupportedMethods);
 
-/// <summary>Result of Enroll: a stable client id and a fresh bearer credential (secret; only its hash is stored).</summary>
+/// <summary>Result of Enroll: a stable client id and its bearer credential (secret; only its hash is stored).</summary>
 public sealed record EnrollmentResult(string ClientId, string BearerToken);
 
 /// <summary>One stored enrolled client. <see cref="CredentialHash"/> = SHA-256(UTF-8(bearer token)).</summary>
