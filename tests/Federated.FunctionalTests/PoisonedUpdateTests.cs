@@ -4,7 +4,6 @@ using Federated.Core.Models;
 using Federated.Protocol.V1;
 using Federated.Server.Checkpoints;
 using Federated.Server.Coordination;
-using Federated.Server.Domain;
 using Grpc.Core;
 using Google.Protobuf;
 
@@ -72,24 +71,8 @@ public sealed class PoisonedUpdateTests
         var baseModel = CausalLm.Load(model);
         var adapter = LoraAdapter.Create(baseModel, new LoraConfig { Rank = 2, Alpha = 4f, TargetModules = ["q_proj"] }, 9);
         int n = LoraUpdateLayout.Create(adapter, freezeA: true).ElementCount;
-        await using var server = await TestFederationServer.StartAsync(o =>
-        {
-            o.Method = TrainingMethodKind.ComPeft;
-            o.ComPeft.UpdateElementCount = n;
-            o.ComPeft.Rank = 2; o.ComPeft.Alpha = 4f; o.ComPeft.TargetModules = ["q_proj"]; o.ComPeft.Density = 0.25f; o.ComPeft.LoraASeed = 9;
-            o.CheckpointSource = _ => new MergedModelCheckpointSource(model, o.ComPeft);
-        });
-        var bearers = new List<Metadata>();
-        foreach (var name in new[] { "a", "b" })
-        {
-            var e = await server.Client.EnrollAsync(new EnrollmentRequest
-            {
-                FormatVersion = 1, EnrollmentToken = TestFederationServer.EnrollToken,
-                Client = new ClientInfo { Name = name, SupportedMethods = { TrainingMethod.Compeft } },
-            });
-            bearers.Add(TestFederationServer.Bearer(e));
-            await server.Client.GetTaskAsync(new TaskRequest { FormatVersion = 1 }, bearers[^1]);
-        }
+        await using var server = await TestFederationServer.StartAsync(o => TestFederationServer.TinyComPeft(o, model, n, density: 0.25f));
+        var bearers = await server.EnrollAndPollAsync(TrainingMethod.Compeft, "a", "b");
         var task = await server.Client.GetTaskAsync(new TaskRequest { FormatVersion = 1 }, bearers[0]);
         ClientUpdate Update(float magnitude)
         {
