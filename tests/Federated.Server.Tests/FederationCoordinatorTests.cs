@@ -1,3 +1,4 @@
+using Federated.Server.Coordination;
 using Federated.Server.Domain;
 
 namespace Federated.Server.Tests;
@@ -416,6 +417,48 @@ public sealed class FederationCoordinatorTests
         Assert.NotEqual(first.ClientId, second.ClientId);
         Assert.Equal(first.ClientId, f.Coordinator.Authenticate(first.BearerToken));
         Assert.Equal(second.ClientId, f.Coordinator.Authenticate(second.BearerToken));
+    }
+
+    [Fact]
+    public void Enroll_SameNameWithThatClientsProposedCredential_SameIdAsARetry()
+    {
+        // Arrange: the client proposed its credential; the answer was lost, so it asks again with the same one.
+        using var f = new TestFederation();
+        var info = new ClientDescription("edge-1", "", "", 0, [TrainingMethodKind.FedKSeed]);
+        string credential = new('k', FederationCoordinator.MinProposedBearerLength);
+        var first = f.Coordinator.Enroll(TestFederation.Token, info, credential);
+
+        // Act
+        var retry = f.Coordinator.Enroll(TestFederation.Token, info, credential);
+        var other = Assert.Throws<FederationException>(() => f.Coordinator.Enroll(TestFederation.Token, info, new string('x', 40)));
+
+        // Assert: the holder gets its id back; a different credential for the same name is refused.
+        Assert.Equal(first.ClientId, retry.ClientId);
+        Assert.Equal(credential, retry.BearerToken);
+        Assert.Equal(first.ClientId, f.Coordinator.Authenticate(credential));
+        Assert.Equal(FederationError.AlreadyExists, other.Error);
+        Assert.Equal(1, f.Coordinator.GetStatus().EnrolledClients);
+    }
+
+    [Fact]
+    public void Enroll_ProposedCredentialBadOrTaken_RefusedAndNothingEnrolled()
+    {
+        // Arrange
+        using var f = new TestFederation();
+        string credential = new('k', 48);
+        f.Coordinator.Enroll(TestFederation.Token, new ClientDescription("edge-1", "", "", 0, [TrainingMethodKind.FedKSeed]), credential);
+        var info = new ClientDescription("edge-2", "", "", 0, [TrainingMethodKind.FedKSeed]);
+
+        // Act
+        var tooShort = Assert.Throws<FederationException>(() => f.Coordinator.Enroll(TestFederation.Token, info, new string('k', 31)));
+        var notAscii = Assert.Throws<FederationException>(() => f.Coordinator.Enroll(TestFederation.Token, info, new string('é', 40)));
+        var taken = Assert.Throws<FederationException>(() => f.Coordinator.Enroll(TestFederation.Token, info, credential));
+
+        // Assert
+        Assert.Equal(FederationError.InvalidArgument, tooShort.Error);
+        Assert.Equal(FederationError.InvalidArgument, notAscii.Error);
+        Assert.Equal(FederationError.AlreadyExists, taken.Error);
+        Assert.Equal(1, f.Coordinator.GetStatus().EnrolledClients);
     }
 
     [Fact]
