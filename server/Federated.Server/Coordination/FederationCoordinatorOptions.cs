@@ -60,6 +60,6 @@ public sealed class FederationCoordinatorOptions
             throw new ArgumentOutOfRangeException(nameof(EnrollmentTokens), EnrollmentTokens.Count, "At least one non-empty enrollment token is needed.");
         if (MaxMetrics < 0) throw new ArgumentOutOfRangeException(nameof(MaxMetrics), MaxMetrics, "MaxMetrics must not be negative.");
         if (MaxSampleWeight is < 1 or > int.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(MaxSampleWeight), MaxSampleWeight, $"MaxSampleWeight must be in [1, {int.MaxValue}].");
+            throw new ArgumentOutOfRangeException(nameof(MaxSampleWeight), MaxSampleWeight, $"MaxSampleWeight (serve --max-sample-weight) must be in [1, {int.MaxValue}].");
     }
 }

@@ -87,7 +87,7 @@ public sealed class ComPeftStrategyOptions
         Ties.Validate();
         if (!(DownlinkDensity >= 0 && DownlinkDensity < 1)) throw new ArgumentOutOfRangeException(nameof(DownlinkDensity), DownlinkDensity, "DownlinkDensity must be in [0, 1) (0 = dense).");
         if (!(MaxUpdateElement >= 0) || !float.IsFinite(MaxUpdateElement) || !float.IsFinite(EffectiveMaxUpdateElement))
-            throw new ArgumentOutOfRangeException(nameof(MaxUpdateElement), MaxUpdateElement, "MaxUpdateElement (U) must be finite and ≥ 0 (0 = default).");
+            throw new ArgumentOutOfRangeException(nameof(MaxUpdateElement), MaxUpdateElement, "MaxUpdateElement (U, serve --max-update-element) must be finite and ≥ 0 (0 = 64·τ·η).");
     }
 }
 

@@ -40,7 +40,7 @@ public sealed class FedKSeedStrategyOptions
         if (!(LearningRate > 0) || !float.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be finite and > 0.");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1.");
         if (!(MaxAbsScalar > 0) || !float.IsFinite(MaxAbsScalar))
-            throw new ArgumentOutOfRangeException(nameof(MaxAbsScalar), MaxAbsScalar, "MaxAbsScalar (G) must be finite and > 0.");
+            throw new ArgumentOutOfRangeException(nameof(MaxAbsScalar), MaxAbsScalar, "MaxAbsScalar (G, serve --max-abs-scalar) must be finite and > 0.");
     }
 }
 
