@@ -301,6 +301,6 @@ internal static partial class EdgeLog
     [LoggerMessage(356, LogLevel.Information, "Federation finished: {Pushed} rounds pushed, {Missed} missed")]
     public static partial void Finished(ILogger logger, long pushed, long missed);
 
-    [LoggerMessage(357, LogLevel.Warning, "The server already has this state directory's client name under another credential; enrolling as {Name}")]
+    [LoggerMessage(358, LogLevel.Warning, "The server already has this state directory's client name under another credential; enrolling as {Name}")]
     public static partial void Renamed(ILogger logger, string name);
 }

@@ -37,10 +37,10 @@ public sealed class FedKSeedStrategyOptions
             throw new ArgumentOutOfRangeException(nameof(SeedCount), SeedCount, $"SeedCount (K) must be in [1, {SeedPool.MaxCount}].");
         if (LocalSteps < 1) throw new ArgumentOutOfRangeException(nameof(LocalSteps), LocalSteps, "LocalSteps (τ) must be at least 1.");
         if (!(Epsilon > 0) || !float.IsFinite(Epsilon)) throw new ArgumentOutOfRangeException(nameof(Epsilon), Epsilon, "Epsilon must be finite and > 0.");
-        if (!(LearningRate > 0) || !float.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be finite and > 0.");
-        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1.");
         if (!(MaxAbsScalar > 0) || !float.IsFinite(MaxAbsScalar))
             throw new ArgumentOutOfRangeException(nameof(MaxAbsScalar), MaxAbsScalar, "MaxAbsScalar (G, serve --max-abs-scalar) must be finite and > 0.");
+        if (!(LearningRate > 0) || !float.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be finite and > 0.");
+        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1.");
     }
 }
 
