@@ -29,7 +29,8 @@ internal sealed class FederationService(FederationCoordinator coordinator, Feder
         var info = request.Client ?? new ClientInfo();
         var methods = info.SupportedMethods.Where(m => m != TrainingMethod.Unspecified).Select(m => (TrainingMethodKind)(int)m).ToArray();
         var result = coordinator.Enroll(request.EnrollmentToken,
-            new ClientDescription(info.Name, info.Platform, info.SoftwareVersion, info.SampleCount, methods));
+            new ClientDescription(info.Name, info.Platform, info.SoftwareVersion, info.SampleCount, methods),
+            request.BearerToken.Length == 0 ? null : request.BearerToken);
         return Task.FromResult(new Enrollment
         {
             FormatVersion = FormatVersion,
@@ -68,6 +69,7 @@ internal sealed class FederationService(FederationCoordinator coordinator, Feder
                         SeedCount = (uint)p.SeedCount, SeedPoolMasterSeed = p.SeedPoolMasterSeed, LocalSteps = (uint)p.LocalSteps,
                         Epsilon = p.Epsilon, LearningRate = p.LearningRate, BatchSize = (uint)p.BatchSize, StepSeed = assignment.ClientRoundSeed,
                         Trainable = p.Trainable ?? "",
+                        MaxAbsScalar = p.MaxAbsScalar,
                     };
                     task.Fedkseed.SeedProbabilities.Add(p.SeedProbabilities);
                 }
@@ -78,6 +80,7 @@ internal sealed class FederationService(FederationCoordinator coordinator, Feder
                         Rank = (uint)c.Rank, Alpha = c.Alpha, Density = c.Density, ScaleFactor = c.ScaleFactor, LearningRate = c.LearningRate,
                         LocalSteps = (uint)c.LocalSteps, BatchSize = (uint)c.BatchSize, FreezeA = c.FreezeA, LoraASeed = c.LoraASeed,
                         LeastSquaresScale = c.LeastSquaresScale, ErrorFeedback = c.ErrorFeedback, StepSeed = assignment.ClientRoundSeed,
+                        MaxUpdateElement = c.MaxUpdateElement,
                     };
                     task.Compeft.TargetModules.Add(c.TargetModules);
                 }

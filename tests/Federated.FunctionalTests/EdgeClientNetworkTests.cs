@@ -144,4 +144,78 @@ public sealed class EdgeClientNetworkTests
         Assert.Equal(4, h.SeedDelta.SeedIndices.Count);
         Assert.All(h.SeedDelta.ScalarDeltas, v => Assert.Equal(0.5f, v));
     }
+
+    // Quorum 1, one round, and no wait for other enrolled clients (a stray or squatting enrollment never polls).
+    private static void OneClientOneRound(Federated.Server.Host.FederationServerOptions o)
+    {
+        o.Coordinator.ClientsPerRound = 1; o.Coordinator.MinClients = 1; o.Coordinator.Rounds = 1; o.Coordinator.SelectionWindow = TimeSpan.Zero;
+    }
+
+    [Fact]
+    public async Task RunAsync_EnrollAnswerLostThenRestarted_SameIdentityAndNoStrayClient()
+    {
+        // Arrange: the first run's Enroll reaches the server, its answer is lost, the client gives up.
+        await using var server = await TestFederationServer.StartAsync(OneClientOneRound);
+        string state = Path.Combine(server.DataDirectory, "client");
+        var (first, faults) = NewClient(server, new FakeTrainer(0), state, 1, 0, ChannelOptions(retries: 1));
+        faults.LoseResponses.Add("Enroll");
+        await Assert.ThrowsAsync<RpcException>(() => first.RunAsync(CancellationToken.None));
+        int enrolledAfterLostAnswers = server.Store.CountClients();
+
+        // Act: a restart on the same state directory, healthy network.
+        var (second, _) = NewClient(server, new FakeTrainer(0), state, 2, 0);
+        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var summary = await second.RunAsync(guard.Token);
+
+        // Assert: the retries were the same enrollment (the client's saved credential), not new clients.
+        Assert.Equal(1, enrolledAfterLostAnswers);
+        Assert.Equal(1, server.Store.CountClients());
+        Assert.Equal(1, summary.RoundsPushed);
+        Assert.NotNull(server.Store.FindClient(summary.ClientId));
+    }
+
+    [Fact]
+    public async Task RunAsync_NameAlreadyEnrolledByAnother_EnrollsUnderNewNameAndOtherKeepsItsIdentity()
+    {
+        // Arrange: someone enrolled the name this fresh state directory is about to use.
+        await using var server = await TestFederationServer.StartAsync(OneClientOneRound);
+        string state = Path.Combine(server.DataDirectory, "client");
+        Directory.CreateDirectory(state);
+        File.WriteAllText(Path.Combine(state, "client.json"), """{ "client_name": "edge-taken" }""");
+        var squatter = await server.EnrollAsync("edge-taken");
+
+        // Act
+        var (client, _) = NewClient(server, new FakeTrainer(0), state, 1, 0);
+        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var summary = await client.RunAsync(guard.Token);
+
+        // Assert
+        Assert.NotEqual(squatter.ClientId, summary.ClientId);
+        Assert.Equal(1, summary.RoundsPushed);
+        Assert.DoesNotContain("edge-taken", File.ReadAllText(Path.Combine(state, "client.json")), StringComparison.Ordinal);
+        var status = await server.Client.GetStatusAsync(new StatusRequest { FormatVersion = 1 }, TestFederationServer.Bearer(squatter));
+        Assert.Equal(2u, status.EnrolledClients);
+    }
+
+    [Fact]
+    public async Task RunAsync_StateOfAnotherServer_ClearErrorAndStateKept()
+    {
+        // Arrange: the state directory holds an identity issued by another server address.
+        await using var server = await TestFederationServer.StartAsync(OneClientOneRound);
+        string state = Path.Combine(server.DataDirectory, "client");
+        Directory.CreateDirectory(state);
+        string file = Path.Combine(state, "client.json");
+        File.WriteAllText(file, """{ "server": "http://10.1.2.3:5080/", "client_name": "edge-1", "client_id": "c-1", "bearer_token": "secret-of-the-other-server" }""");
+        string before = File.ReadAllText(file);
+
+        // Act
+        var (client, faults) = NewClient(server, new FakeTrainer(0), state, 1, 0);
+        var ex = await Assert.ThrowsAsync<InvalidDataException>(() => client.RunAsync(CancellationToken.None));
+
+        // Assert: nothing was sent anywhere (the other server's credential included) and the state is untouched.
+        Assert.Contains("--server http://10.1.2.3:5080/", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0, faults.Calls("Enroll"));
+        Assert.Equal(before, File.ReadAllText(file));
+        Assert.Equal(0, server.Store.CountClients());
+    }
 }

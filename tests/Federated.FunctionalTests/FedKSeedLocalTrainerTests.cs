@@ -172,8 +172,83 @@ public sealed class FedKSeedLocalTrainerTests : IDisposable
             await trainer.TrainAsync(Task(round: 1, version: 3, learningRate: 1e-3f, stepSeed: 1), WriteShard(2), CancellationToken.None));
     }
 
-    private static TrainingTask Task(long round, long version, float learningRate, ulong stepSeed) =>
-        new(round, version, DateTimeOffset.MaxValue, new FedKSeedTask(SeedCount, MasterSeed, 4, 1e-3f, learningRate, 1, [], stepSeed), null);
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    [InlineData(float.NegativeInfinity)]
+    public async Task ApplyModelDelta_NonFiniteDeltaH_RefusedAndNotApplied(float poison)
+    {
+        // Arrange
+        using var trainer = new FedKSeedLocalTrainer(_model);
+        await trainer.InitializeAsync(CancellationToken.None);
+        float[] before = trainer.ReadGlobalWeights();
+
+        // Act
+        var ex = await Assert.ThrowsAsync<InvalidDataException>(async () => await trainer.ApplyModelDeltaAsync(
+            new GlobalModelDelta(GlobalModelDeltaKind.SeedDelta, 0, 1, [1u, 5u], [0.5f, poison], [], []), CancellationToken.None));
+        await trainer.TrainAsync(Task(round: 1, version: 0, learningRate: 1e-2f, stepSeed: 3), WriteShard(2), CancellationToken.None);
+
+        // Assert: refused with the seed named; still at version 0 with the base weights, and it still trains from there.
+        Assert.Contains("ΔH[5]", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0, trainer.ModelVersion);
+        Assert.True(BitEqual(before, trainer.ReadGlobalWeights()));
+    }
+
+    [Fact]
+    public async Task ApplyModelDelta_BeyondRoundsTimesTauTimesG_RefusedAndNotApplied()
+    {
+        // Arrange: a task with τ = 4 and G = 10 makes the trainer know the bound: one version moves H[s] by at most τ·G = 40.
+        using var trainer = new FedKSeedLocalTrainer(_model);
+        await trainer.InitializeAsync(CancellationToken.None);
+        await trainer.TrainAsync(Task(round: 1, version: 0, learningRate: 1e-2f, stepSeed: 3, maxAbsScalar: 10f), WriteShard(2), CancellationToken.None);
+        float[] before = trainer.ReadGlobalWeights();
+
+        // Act
+        var ex = await Assert.ThrowsAsync<InvalidDataException>(async () => await trainer.ApplyModelDeltaAsync(
+            new GlobalModelDelta(GlobalModelDeltaKind.SeedDelta, 0, 1, [2u], [-41f], [], []), CancellationToken.None));
+        float[] afterRefusal = trainer.ReadGlobalWeights();
+        await trainer.ApplyModelDeltaAsync(new GlobalModelDelta(GlobalModelDeltaKind.SeedDelta, 0, 2, [2u], [-79f], [], []), CancellationToken.None);
+
+        // Assert: 41 > 1·4·10 is refused and changes nothing; 79 ≤ 2·4·10 over two versions is applied.
+        Assert.Contains("ΔH[2]", ex.Message, StringComparison.Ordinal);
+        Assert.True(BitEqual(before, afterRefusal));
+        Assert.Equal(2, trainer.ModelVersion);
+        Assert.False(BitEqual(before, trainer.ReadGlobalWeights()));
+    }
+
+    [Fact]
+    public async Task TrainAsync_QueuedDeltaBeyondTheFirstTasksBound_RefusedAndNotApplied()
+    {
+        // Arrange: a finite but huge ΔH arrives before any task, so it can only be checked once τ and G are known.
+        using var trainer = new FedKSeedLocalTrainer(_model);
+        await trainer.InitializeAsync(CancellationToken.None);
+        float[] before = trainer.ReadGlobalWeights();
+        await trainer.ApplyModelDeltaAsync(new GlobalModelDelta(GlobalModelDeltaKind.SeedDelta, 0, 1, [4u], [3.4e38f], [], []), CancellationToken.None);
+
+        // Act
+        var ex = await Assert.ThrowsAsync<InvalidDataException>(async () => await trainer.TrainAsync(
+            Task(round: 2, version: 1, learningRate: 1e-2f, stepSeed: 3, maxAbsScalar: 1000f), WriteShard(2), CancellationToken.None));
+
+        // Assert
+        Assert.Contains("ΔH[4]", ex.Message, StringComparison.Ordinal);
+        Assert.True(BitEqual(before, trainer.ReadGlobalWeights()));
+    }
+
+    [Fact]
+    public async Task TrainAsync_EveryScalarBeyondG_StepsDroppedAndNothingToPush()
+    {
+        // Arrange: G far below any real |g| of the tiny model.
+        using var trainer = new FedKSeedLocalTrainer(_model);
+        await trainer.InitializeAsync(CancellationToken.None);
+
+        // Act + Assert: every step is dropped instead of sent (the server would refuse the update)
+        var ex = await Assert.ThrowsAsync<InvalidDataException>(async () => await trainer.TrainAsync(
+            Task(round: 1, version: 0, learningRate: 1e-2f, stepSeed: 3, maxAbsScalar: 1e-30f), WriteShard(2), CancellationToken.None));
+        Assert.Contains("all 4 local steps", ex.Message, StringComparison.Ordinal);
+    }
+
+    private static TrainingTask Task(long round, long version, float learningRate, ulong stepSeed, float maxAbsScalar = 0) =>
+        new(round, version, DateTimeOffset.MaxValue, new FedKSeedTask(SeedCount, MasterSeed, 4, 1e-3f, learningRate, 1, [], stepSeed, maxAbsScalar), null);
 
     private DataShard WriteShard(int count)
     {

@@ -80,24 +80,8 @@ public sealed class FullCheckpointTests : IDisposable
         var adapter = LoraAdapter.Create(baseModel, config, 9);
         var layout = LoraUpdateLayout.Create(adapter, freezeA: true);
         float[] u = [.. Enumerable.Range(0, layout.ElementCount).Select(j => 0.01f * ((j % 7) - 3))];
-        await using var server = await TestFederationServer.StartAsync(o =>
-        {
-            o.Method = Federated.Server.Domain.TrainingMethodKind.ComPeft;
-            o.ComPeft.UpdateElementCount = layout.ElementCount;
-            o.ComPeft.Rank = 2; o.ComPeft.Alpha = 4f; o.ComPeft.TargetModules = ["q_proj"]; o.ComPeft.Density = 1f; o.ComPeft.LoraASeed = 9;
-            o.CheckpointSource = _ => new MergedModelCheckpointSource(model, o.ComPeft);
-        });
-        var bearers = new List<Metadata>();
-        foreach (var name in new[] { "a", "b" })
-        {
-            var e = await server.Client.EnrollAsync(new EnrollmentRequest
-            {
-                FormatVersion = 1, EnrollmentToken = TestFederationServer.EnrollToken,
-                Client = new ClientInfo { Name = name, SupportedMethods = { TrainingMethod.Compeft } },
-            });
-            bearers.Add(TestFederationServer.Bearer(e));
-            await server.Client.GetTaskAsync(new TaskRequest { FormatVersion = 1 }, bearers[^1]);
-        }
+        await using var server = await TestFederationServer.StartAsync(o => TestFederationServer.TinyComPeft(o, model, layout.ElementCount, density: 1f));
+        var bearers = await server.EnrollAndPollAsync(TrainingMethod.Compeft, "a", "b");
         var task = await server.Client.GetTaskAsync(new TaskRequest { FormatVersion = 1 }, bearers[0]);
         foreach (var bearer in bearers)
             await server.Client.PushUpdateAsync(new ClientUpdate

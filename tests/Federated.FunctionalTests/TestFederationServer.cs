@@ -112,6 +112,32 @@ internal sealed class TestFederationServer : IAsyncDisposable
         Client = new ClientInfo { Name = name, SupportedMethods = { TrainingMethod.Fedkseed } },
     });
 
+    /// <summary>Enrolls each name for <paramref name="method"/> and polls once (so they count as connected); their bearers.</summary>
+    public async Task<List<Metadata>> EnrollAndPollAsync(TrainingMethod method, params string[] names)
+    {
+        var bearers = new List<Metadata>();
+        foreach (var name in names)
+        {
+            var e = await Client.EnrollAsync(new EnrollmentRequest
+            {
+                FormatVersion = 1, EnrollmentToken = EnrollToken, Client = new ClientInfo { Name = name, SupportedMethods = { method } },
+            });
+            bearers.Add(Bearer(e));
+            await Client.GetTaskAsync(new TaskRequest { FormatVersion = 1 }, bearers[^1]);
+        }
+        return bearers;
+    }
+
+    /// <summary>ComPEFT on the tiny model: FFA-LoRA r = 2, α = 4 on q_proj, A from seed 9, n = <paramref name="elementCount"/>
+    /// (the B tensors), uploads at <paramref name="density"/>, full checkpoints merged from <paramref name="model"/>.</summary>
+    public static void TinyComPeft(FederationServerOptions o, string model, int elementCount, float density)
+    {
+        o.Method = Federated.Server.Domain.TrainingMethodKind.ComPeft;
+        o.ComPeft.UpdateElementCount = elementCount;
+        o.ComPeft.Rank = 2; o.ComPeft.Alpha = 4f; o.ComPeft.TargetModules = ["q_proj"]; o.ComPeft.Density = density; o.ComPeft.LoraASeed = 9;
+        o.CheckpointSource = _ => new Federated.Server.Checkpoints.MergedModelCheckpointSource(model, o.ComPeft);
+    }
+
     /// <summary>A plain HTTP/2 client for hand-made gRPC requests (raw frames, odd headers).</summary>
     public HttpClient CreateHttpClient()
     {

@@ -7,8 +7,13 @@ namespace Federated.Server.Tests;
 
 public sealed class ComPeftStrategyTests
 {
-    private static ComPeftStrategy Create(float density, int n = 10, ComPeftAggregation aggregation = ComPeftAggregation.Mean, float downlink = 0) =>
-        new(new ComPeftStrategyOptions { UpdateElementCount = n, Density = density, Aggregation = aggregation, DownlinkDensity = downlink });
+    // The hand-made vectors are O(1)–O(10), above the default U = 64·τ·η = 1.28, so U is set high unless a test is about it.
+    private static ComPeftStrategy Create(float density, int n = 10, ComPeftAggregation aggregation = ComPeftAggregation.Mean, float downlink = 0,
+        float maxUpdateElement = 100) =>
+        new(new ComPeftStrategyOptions
+        {
+            UpdateElementCount = n, Density = density, Aggregation = aggregation, DownlinkDensity = downlink, MaxUpdateElement = maxUpdateElement,
+        });
 
     private static AcceptedUpdate Update(string client, ulong samples, byte[] payload) =>
         new(client, 1, 0, samples, payload, [], new Dictionary<string, double>(), DateTimeOffset.UnixEpoch);
@@ -85,6 +90,37 @@ public sealed class ComPeftStrategyTests
     }
 
     [Fact]
+    public void ValidateUpdate_TernaryScaleBeyondMaxUpdateElement_InvalidArgument()
+    {
+        // Least-squares scale of the kept {3, −5} is 4: within U = 4, beyond U = 3.9.
+        var payload = TernaryCodec.Encode([0, 3, 0, 0, -5, 0, 0, 0, 1, 0], new TernaryOptions { Density = 0.2, ScaleMode = TernaryScaleMode.LeastSquares });
+        var within = Create(0.2f, maxUpdateElement: 4f);
+        within.ValidateUpdate(within.ConfigureRound(1, 0), payload);
+        AssertInvalid(Create(0.2f, maxUpdateElement: 3.9f), payload, "max_update_element");
+    }
+
+    [Fact]
+    public void ValidateUpdate_DenseElementBeyondMaxUpdateElement_InvalidArgument()
+    {
+        var strategy = Create(1f, maxUpdateElement: 2f);
+        strategy.ValidateUpdate(strategy.ConfigureRound(1, 0), DenseUpdateCodec.Encode([0, 2f, -2f, 0, 0, 0, 0, 0, 0, 0]));
+        AssertInvalid(strategy, DenseUpdateCodec.Encode([0, 0, 0, 0, 0, 0, 0, -2.5f, 0, 0]), "element 7");
+        AssertInvalid(strategy, DenseUpdateCodec.Encode([0, 0, 0, 0, 0, 0, 0, 0, 0, 3.4e38f]), "max_update_element");
+    }
+
+    [Fact]
+    public void ConfigureRound_DefaultMaxUpdateElement_ScalesWithStepsAndLearningRate()
+    {
+        // U defaults to a multiple of τ·η (the AdamW bound on how far τ steps move one element), so it follows the round.
+        var small = new ComPeftStrategy(new ComPeftStrategyOptions { UpdateElementCount = 4, LocalSteps = 10, LearningRate = 1e-3f });
+        var large = new ComPeftStrategy(new ComPeftStrategyOptions { UpdateElementCount = 4, LocalSteps = 40, LearningRate = 1e-3f });
+        float u10 = ((ComPeftRoundParameters)small.ConfigureRound(1, 0)).MaxUpdateElement;
+        float u40 = ((ComPeftRoundParameters)large.ConfigureRound(1, 0)).MaxUpdateElement;
+        Assert.True(u10 > 10 * 1e-3f * 3.17f, $"U = {u10} is below the AdamW bound of an honest update");
+        Assert.Equal(4 * u10, u40, 1e-6f);
+    }
+
+    [Fact]
     public void Aggregate_DenseMean_IsSampleWeightedMean()
     {
         // Arrange: a (n = 1) = [1, 2], b (n = 3) = [5, −2] → [(1 + 15)/4, (2 − 6)/4] = [4, −1].
@@ -145,5 +181,7 @@ public sealed class ComPeftStrategyTests
         Assert.Throws<ArgumentOutOfRangeException>(() => Create(0f));
         Assert.Throws<ArgumentOutOfRangeException>(() => Create(0.5f, n: 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => Create(0.5f, downlink: 1f));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Create(0.5f, maxUpdateElement: -1f));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Create(0.5f, maxUpdateElement: float.PositiveInfinity));
     }
 }

@@ -1,3 +1,4 @@
+using Federated.Server.Coordination;
 using Federated.Server.Domain;
 
 namespace Federated.Server.Tests;
@@ -285,6 +286,50 @@ public sealed class FederationCoordinatorTests
     }
 
     [Fact]
+    public void PushUpdate_ScalarBeyondG_InvalidArgumentNamingTheBound()
+    {
+        // Arrange: G = 1000 by default; τ = 4.
+        using var f = new TestFederation();
+        var a = f.Enroll("a");
+        var b = f.Enroll("b");
+        f.Coordinator.GetTask(a);
+        f.Coordinator.GetTask(b);
+        float g = TestFederation.StrategyOptions.MaxAbsScalar;
+
+        // Act
+        var above = Assert.Throws<FederationException>(() => f.Push(a, 1, TestFederation.Scalars([1, 2], [1f, -g * 1.001f])));
+        var floatMax = Assert.Throws<FederationException>(() => f.Push(a, 1, TestFederation.Scalars([3, 3, 3, 3], [3.4e38f, 3.4e38f, 3.4e38f, 3.4e38f])));
+        f.Push(a, 1, TestFederation.Scalars([1, 2], [g, -g]));
+
+        // Assert: refused naming the scalar and G; exactly ±G is accepted.
+        Assert.All(new[] { above, floatMax }, e => Assert.Equal(FederationError.InvalidArgument, e.Error));
+        Assert.Contains("scalars[1]", above.Message, StringComparison.Ordinal);
+        Assert.Contains("max_abs_scalar", floatMax.Message, StringComparison.Ordinal);
+        Assert.Equal(1, f.Coordinator.GetStatus().UpdatesReceived);
+    }
+
+    [Fact]
+    public void PushUpdate_SampleCountAboveCap_WeightedAsTheCap()
+    {
+        // Arrange: cap 10. A claims 2³¹−1 examples with g = 1 on seed 3; B has 10 with g = −1 on seed 3.
+        using var f = new TestFederation(o => o.MaxSampleWeight = 10);
+        var a = f.Enroll("a");
+        var b = f.Enroll("b");
+        f.Coordinator.GetTask(a);
+        f.Coordinator.GetTask(b);
+
+        // Act
+        f.Push(a, 1, TestFederation.Scalars([3], [1f]), samples: int.MaxValue);
+        f.Push(b, 1, TestFederation.Scalars([3], [-1f]), samples: 10);
+        var delta = f.Coordinator.GetModel(a, 0);
+
+        // Assert: equal weights 10 and 10 ⇒ ΔH[3] = (10·1 − 10·1)/20 = 0, so nothing changed (not ≈ 1 as with 2³¹−1).
+        Assert.Equal(1, f.Coordinator.GetStatus().ModelVersion);
+        Assert.Empty(delta.SeedIndices);
+        Assert.Equal(10ul, f.Store.FindUpdate(a, 1)!.SampleCount);
+    }
+
+    [Fact]
     public void GetTask_AllRoundsAggregated_Finished()
     {
         // Arrange
@@ -340,21 +385,80 @@ public sealed class FederationCoordinatorTests
     }
 
     [Fact]
-    public void Enroll_SameNameTwice_SameIdAndOldCredentialRevoked()
+    public void Enroll_SameNameAgainWithSharedToken_AlreadyExistsAndFirstCredentialStillAuthenticates()
     {
         // Arrange
         using var f = new TestFederation();
         var info = new ClientDescription("edge-1", "", "", 0, [TrainingMethodKind.FedKSeed]);
         var first = f.Coordinator.Enroll(TestFederation.Token, info);
 
+        // Act: anyone holding the shared enrollment token tries to enroll under the first client's name
+        var ex = Assert.Throws<FederationException>(() => f.Coordinator.Enroll(TestFederation.Token, info));
+
+        // Assert: refused, no identity handed out, and the real client's bearer still authenticates as itself
+        Assert.Equal(FederationError.AlreadyExists, ex.Error);
+        Assert.Contains("edge-1", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(first.ClientId, ex.Message, StringComparison.Ordinal);
+        Assert.Equal(first.ClientId, f.Coordinator.Authenticate(first.BearerToken));
+        Assert.Equal(1, f.Coordinator.GetStatus().EnrolledClients);
+    }
+
+    [Fact]
+    public void Enroll_AnotherName_NewIdAndBothCredentialsAuthenticate()
+    {
+        // Arrange
+        using var f = new TestFederation();
+        var first = f.Coordinator.Enroll(TestFederation.Token, new ClientDescription("edge-1", "", "", 0, [TrainingMethodKind.FedKSeed]));
+
         // Act
-        var second = f.Coordinator.Enroll(TestFederation.Token, info);
+        var second = f.Coordinator.Enroll(TestFederation.Token, new ClientDescription("edge-2", "", "", 0, [TrainingMethodKind.FedKSeed]));
 
         // Assert
-        Assert.Equal(first.ClientId, second.ClientId);
+        Assert.NotEqual(first.ClientId, second.ClientId);
+        Assert.Equal(first.ClientId, f.Coordinator.Authenticate(first.BearerToken));
         Assert.Equal(second.ClientId, f.Coordinator.Authenticate(second.BearerToken));
-        var ex = Assert.Throws<FederationException>(() => f.Coordinator.Authenticate(first.BearerToken));
-        Assert.Equal(FederationError.Unauthenticated, ex.Error);
+    }
+
+    [Fact]
+    public void Enroll_SameNameWithThatClientsProposedCredential_SameIdAsARetry()
+    {
+        // Arrange: the client proposed its credential; the answer was lost, so it asks again with the same one.
+        using var f = new TestFederation();
+        var info = new ClientDescription("edge-1", "", "", 0, [TrainingMethodKind.FedKSeed]);
+        string credential = new('k', FederationCoordinator.MinProposedBearerLength);
+        var first = f.Coordinator.Enroll(TestFederation.Token, info, credential);
+
+        // Act
+        var retry = f.Coordinator.Enroll(TestFederation.Token, info, credential);
+        var other = Assert.Throws<FederationException>(() => f.Coordinator.Enroll(TestFederation.Token, info, new string('x', 40)));
+
+        // Assert: the holder gets its id back; a different credential for the same name is refused.
+        Assert.Equal(first.ClientId, retry.ClientId);
+        Assert.Equal(credential, retry.BearerToken);
+        Assert.Equal(first.ClientId, f.Coordinator.Authenticate(credential));
+        Assert.Equal(FederationError.AlreadyExists, other.Error);
+        Assert.Equal(1, f.Coordinator.GetStatus().EnrolledClients);
+    }
+
+    [Fact]
+    public void Enroll_ProposedCredentialBadOrTaken_RefusedAndNothingEnrolled()
+    {
+        // Arrange
+        using var f = new TestFederation();
+        string credential = new('k', 48);
+        f.Coordinator.Enroll(TestFederation.Token, new ClientDescription("edge-1", "", "", 0, [TrainingMethodKind.FedKSeed]), credential);
+        var info = new ClientDescription("edge-2", "", "", 0, [TrainingMethodKind.FedKSeed]);
+
+        // Act
+        var tooShort = Assert.Throws<FederationException>(() => f.Coordinator.Enroll(TestFederation.Token, info, new string('k', 31)));
+        var notAscii = Assert.Throws<FederationException>(() => f.Coordinator.Enroll(TestFederation.Token, info, new string('é', 40)));
+        var taken = Assert.Throws<FederationException>(() => f.Coordinator.Enroll(TestFederation.Token, info, credential));
+
+        // Assert
+        Assert.Equal(FederationError.InvalidArgument, tooShort.Error);
+        Assert.Equal(FederationError.InvalidArgument, notAscii.Error);
+        Assert.Equal(FederationError.AlreadyExists, taken.Error);
+        Assert.Equal(1, f.Coordinator.GetStatus().EnrolledClients);
     }
 
     [Fact]

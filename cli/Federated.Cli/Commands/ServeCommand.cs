@@ -31,6 +31,10 @@ internal static class ServeCommand
         var cert = new Option<FileInfo?>("--cert") { Description = "PEM certificate: serve TLS on all interfaces (with --key). Without it: h2c on 127.0.0.1 only." };
         var key = new Option<FileInfo?>("--key") { Description = "PEM private key of --cert." };
         var rateLimit = new Option<int>("--rate-limit") { Description = "Enroll and PushUpdate calls per client per minute; more are RESOURCE_EXHAUSTED with a retry pushback (edge clients wait and retry). 0 = no limit." };
+        var f = new FedKSeedStrategyOptions();
+        var maxAbsScalar = new Option<float>("--max-abs-scalar") { Description = "fedkseed: G, every pushed scalar must have |g| ≤ G (else INVALID_ARGUMENT; clients drop a step above it).", DefaultValueFactory = _ => f.MaxAbsScalar };
+        var maxUpdateElement = new Option<float>("--max-update-element") { Description = $"compeft: U, every decoded update element must have |Δ̂ᵢ| ≤ U (else INVALID_ARGUMENT); 0 = {ComPeftStrategyOptions.DefaultMaxUpdateElementPerStep:G}·τ·η." };
+        var maxSampleWeight = new Option<ulong>("--max-sample-weight") { Description = "Cap on an update's aggregation weight (its self-reported sample_count); set it near the largest honest shard.", DefaultValueFactory = _ => new FederationCoordinatorOptions().MaxSampleWeight };
         var command = new Command("serve", """
             Run a federation server: gRPC (HTTP/2) with durable rounds in --data-dir. Clients join with `federated join`.
             --method fedkseed: zeroth-order rounds (seeds and scalars). --method compeft: LoRA rounds with ternary-compressed
@@ -42,6 +46,7 @@ internal static class ServeCommand
             """)
         {
             model, dataDir, port, minClients, expectClients, timeout, tokens, cert, key, rateLimit,
+            maxAbsScalar, maxUpdateElement, maxSampleWeight,
         };
         federation.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -75,17 +80,19 @@ internal static class ServeCommand
                 o.Coordinator.ExpectedClients = parse.GetValue(expectClients);
                 o.Coordinator.RoundTimeout = DurationParser.Parse(parse.GetValue(timeout)!, "--round-timeout");
                 foreach (var t in tokenList) o.Coordinator.EnrollmentTokens.Add(t);
+                o.Coordinator.MaxSampleWeight = parse.GetValue(maxSampleWeight);
+                o.FedKSeed.MaxAbsScalar = parse.GetValue(maxAbsScalar);
+                o.ComPeft.MaxUpdateElement = parse.GetValue(maxUpdateElement);
                 o.RateLimitPermits = parse.GetValue(rateLimit);
                 // GetModel full_checkpoint: the merged global model as safetensors, built on first request per version.
                 o.CheckpointSource = _ => o.Method == TrainingMethodKind.FedKSeed
                     ? new MergedModelCheckpointSource(modelDir, o.FedKSeed) : new MergedModelCheckpointSource(modelDir, o.ComPeft);
             });
             await using var app = builder.Build();
-            // Open the state now (settings pin, restore) so a refusal is one line, not a failed host start.
+            // Open the state now (store, settings pin, restore), so a corrupt federation.db or other settings are one
+            // error line (exit 2), not a failed host start.
             app.Services.GetRequiredService<FederationCoordinator>();
             app.MapFederationServer();
-            // Open the store and resume the coordinator now, so a corrupt federation.db is one error line (exit 2), not a host failure log.
-            app.Services.GetRequiredService<FederationCoordinator>();
             Console.Error.WriteLine($"federated serve: {(endpoint.CertificatePath is null ? "http://127.0.0.1" : "https://0.0.0.0")}:{endpoint.Port}, " +
                 $"model {fingerprint.Name} sha256 {Convert.ToHexStringLower(fingerprint.Sha256)[..16]}…, state {stateDir}. Ctrl-C stops.");
             await app.StartAsync(cancellationToken);

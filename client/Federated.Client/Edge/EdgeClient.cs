@@ -72,7 +72,9 @@ public sealed class EdgeClient
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.Unauthenticated)
             {
-                // The credential was rotated or the server lost it: enroll again (same name ⇒ same client id).
+                // The server does not know the saved credential (it lost its state, or this is another server): enroll as a
+                // new client. A server that still knows our name refuses that (ALREADY_EXISTS), and the run stops with a
+                // clear error: an identity is never recovered by name.
                 if (await EnsureEnrolledAsync(state, force: true, cancellationToken).ConfigureAwait(false))
                     modelVersion = await _trainer.InitializeAsync(cancellationToken).ConfigureAwait(false);   // another federation: from its base model
                 continue;
@@ -195,34 +197,53 @@ public sealed class EdgeClient
         return delta.ToVersion;
     }
 
-    /// <summary>Enrolls unless the state holds a credential for this server; returns true when the enrollment is into
-    /// another federation than the state's (then the trainer's saved model was deleted).</summary>
+    /// <summary>
+    /// Makes sure the state directory holds an identity at this server. The client proposes its own credential (random,
+    /// saved before the call), so a retried Enroll whose answer was lost — by the channel or after a restart — returns
+    /// the same identity instead of leaving a stray one. A name the server already has under another credential is
+    /// ALREADY_EXISTS: never an identity recovered by name. A credential only ever goes to the server it was made for.
+    /// Returns true when the enrollment is into another federation than the state's (then the trainer's saved model was deleted).
+    /// </summary>
     private async Task<bool> EnsureEnrolledAsync(EdgeClientState state, bool force, CancellationToken cancellationToken)
     {
         var s = state.Current;
-        if (!force && s.ClientId is not null && s.BearerToken is not null && s.Server == _options.Server.ToString())
+        string server = _options.Server.ToString();
+        if (s.ClientId is not null && s.Server is not null && s.Server != server)
+            throw new InvalidDataException($"The state file {state.StatePath} holds client {s.ClientId} of {s.Server}, not {server}. " +
+                $"Run join with --server {s.Server} to go on as that client, or with a new --state directory to join {server} as a new client.");
+        if (!force && s.ClientId is not null && s.BearerToken is not null)
         {
             _channel.BearerToken = s.BearerToken;
             return false;
         }
-        var request = new EnrollmentRequest
+        if (s.BearerToken is null || s.Server != server)
         {
-            FormatVersion = FormatVersion,
-            EnrollmentToken = _options.EnrollmentToken,
-            Client = new ClientInfo
-            {
-                Name = s.ClientName, Platform = System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier,
-                SoftwareVersion = typeof(EdgeClient).Assembly.GetName().Version?.ToString() ?? "0",
-                SampleCount = _options.SampleCount, SupportedMethods = { TrainingMethod.Fedkseed, TrainingMethod.Compeft },
-            },
-            BaseModel = Fingerprint(),
-        };
-        var enrollment = await _channel.EnrollAsync(request, cancellationToken).ConfigureAwait(false);
+            s = s with { Server = server, BearerToken = EdgeClientState.NewCredential() };
+            state.Save(s);
+        }
+        Enrollment enrollment;
+        try
+        {
+            enrollment = await EnrollAsync(s.ClientName, s.BearerToken, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists && s.ClientId is null)
+        {
+            // Never enrolled from this directory, yet the name is taken under another credential (a random name's
+            // collision, or someone who saw it): enroll under a new name and credential.
+            s = s with { ClientName = EdgeClientState.NewClientName(), BearerToken = EdgeClientState.NewCredential() };
+            state.Save(s);
+            EdgeLog.Renamed(_logger, s.ClientName);
+            enrollment = await EnrollAsync(s.ClientName, s.BearerToken, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists)
+        {
+            throw new InvalidDataException($"{server} does not accept the credential of client {s.ClientId} in {state.StatePath} and refuses " +
+                $"to enroll its name again ({ex.Status.Detail}). Use a new --state directory to join as a new client.", ex);
+        }
         bool sameFederation = s.FederationId is null || s.FederationId == enrollment.Federation?.FederationId;
         state.Save(s with
         {
-            Server = _options.Server.ToString(), ClientId = enrollment.ClientId, BearerToken = enrollment.BearerToken,
-            FederationId = enrollment.Federation?.FederationId,
+            ClientId = enrollment.ClientId, BearerToken = enrollment.BearerToken, FederationId = enrollment.Federation?.FederationId,
             LastFinishedRound = sameFederation ? s.LastFinishedRound : 0,
         });
         if (!sameFederation) state.ClearPending();
@@ -233,6 +254,20 @@ public sealed class EdgeClient
         EdgeLog.Enrolled(_logger, enrollment.ClientId, s.ClientName);
         return otherFederation;
     }
+
+    private Task<Enrollment> EnrollAsync(string name, string credential, CancellationToken cancellationToken) => _channel.EnrollAsync(new EnrollmentRequest
+    {
+        FormatVersion = FormatVersion,
+        EnrollmentToken = _options.EnrollmentToken,
+        BearerToken = credential,
+        Client = new ClientInfo
+        {
+            Name = name, Platform = System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier,
+            SoftwareVersion = typeof(EdgeClient).Assembly.GetName().Version?.ToString() ?? "0",
+            SampleCount = _options.SampleCount, SupportedMethods = { TrainingMethod.Fedkseed, TrainingMethod.Compeft },
+        },
+        BaseModel = Fingerprint(),
+    }, cancellationToken);
 
     private async Task WaitAsync(TimeSpan retryAfter, CancellationToken cancellationToken)
     {
@@ -265,7 +300,7 @@ public sealed class EdgeClient
         }
         FedKSeedTask? fedkseed = task.Fedkseed is { } f
             ? new FedKSeedTask((int)f.SeedCount, f.SeedPoolMasterSeed, (int)f.LocalSteps, f.Epsilon, f.LearningRate, (int)f.BatchSize,
-                f.SeedProbabilities.ToArray(), f.StepSeed, f.Trainable.Length == 0 ? null : f.Trainable)
+                f.SeedProbabilities.ToArray(), f.StepSeed, f.MaxAbsScalar, f.Trainable.Length == 0 ? null : f.Trainable)
             : null;
         ComPeftTask? compeft = task.Compeft is { } c
             ? new ComPeftTask((int)c.Rank, c.Alpha, c.TargetModules.ToArray(), c.Density, c.ScaleFactor, c.LearningRate, (int)c.LocalSteps,
@@ -326,4 +361,7 @@ internal static partial class EdgeLog
 
     [LoggerMessage(356, LogLevel.Information, "Federation finished: {Pushed} rounds pushed, {Missed} missed")]
     public static partial void Finished(ILogger logger, long pushed, long missed);
+
+    [LoggerMessage(358, LogLevel.Warning, "The server already has this state directory's client name under another credential; enrolling as {Name}")]
+    public static partial void Renamed(ILogger logger, string name);
 }

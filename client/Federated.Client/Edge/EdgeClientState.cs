@@ -59,12 +59,21 @@ internal sealed class EdgeClientState
         }
         else
         {
-            snapshot = new Snapshot { ClientName = "edge-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6)) };
+            snapshot = new Snapshot { ClientName = NewClientName() };
         }
         var state = new EdgeClientState(directory, snapshot);
         if (!File.Exists(path)) state.Save(snapshot);
         return state;
     }
+
+    /// <summary>A random client name, "edge-" + 12 hex digits (the server enrolls a name once).</summary>
+    public static string NewClientName() => "edge-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
+
+    /// <summary>A fresh bearer credential the client proposes at enrollment: 64 hex digits from a CSPRNG (256 bits).</summary>
+    public static string NewCredential() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>Path of the identity file (for messages).</summary>
+    public string StatePath => Path.Combine(_directory, StateFile);
 
     public void Save(Snapshot snapshot)
     {

@@ -120,6 +120,7 @@ public sealed class FedKSeedLocalTrainer : IResumableTrainer, IDisposable
         EnsureInitialized();
         if (delta.SeedIndices.Length != delta.ScalarDeltas.Length)
             throw new InvalidDataException($"The model change has {delta.SeedIndices.Length} seed indices but {delta.ScalarDeltas.Length} values.");
+        CheckDelta(delta, _settings);
         _deltas.Enqueue(delta);
         if (_settings is not null) ReplayQueued(_settings);
         return ValueTask.CompletedTask;
@@ -140,7 +141,8 @@ public sealed class FedKSeedLocalTrainer : IResumableTrainer, IDisposable
         var examples = LoadShard(shard.Path);
 
         var trainer = new FedKSeedTrainer(_model!, _trainable!, settings.SeedPool, _trainerOptions);
-        var plan = new FedKSeedRoundPlan(task.RoundId, f.LocalSteps, f.Epsilon, f.LearningRate, [.. f.SeedProbabilities.Select(p => (double)p)]);
+        var plan = new FedKSeedRoundPlan(task.RoundId, f.LocalSteps, f.Epsilon, f.LearningRate, [.. f.SeedProbabilities.Select(p => (double)p)],
+            f.MaxAbsScalar);
         FedKSeedLocalResult local;
         try
         {
@@ -151,7 +153,8 @@ public sealed class FedKSeedLocalTrainer : IResumableTrainer, IDisposable
             RestoreGlobal();   // the contract: back at task.ModelVersion, whatever happened
         }
         if (local.Steps.Length == 0)
-            throw new InvalidDataException($"Round {task.RoundId}: all {local.DroppedSteps} local steps had a non-finite loss; nothing to push.");
+            throw new InvalidDataException($"Round {task.RoundId}: all {local.DroppedSteps} local steps had a non-finite loss or a scalar beyond " +
+                $"the round's bound G = {f.MaxAbsScalar:G6}; nothing to push.");
 
         var indices = new uint[local.Steps.Length];
         var scalars = new float[local.Steps.Length];
@@ -174,10 +177,34 @@ public sealed class FedKSeedLocalTrainer : IResumableTrainer, IDisposable
         _trainableInUse = pattern;
     }
 
+    /// <summary>
+    /// Refuses a ΔH that no honest server sends, before any of it is applied: a non-finite value, or (once a task gave
+    /// τ and G) one beyond |ΔH[s]| ≤ (to − from)·τ·G — each aggregated round adds Σᵢ aᵢ·Σ gᵢ on s with Σᵢ aᵢ = 1 and at most
+    /// τ scalars |g| ≤ G per client (docs/server.md §Limits). Applying it would make every later model non-finite.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Naming the seed and the value.</exception>
+    private static void CheckDelta(GlobalModelDelta delta, RoundSettings? settings)
+    {
+        double bound = settings is { MaxAbsScalar: > 0 } s
+            ? (double)(delta.ToVersion - delta.FromVersion) * s.LocalSteps * s.MaxAbsScalar * (1 + 1e-6)   // slack: float32 rounding of ΔH
+            : double.PositiveInfinity;
+        for (int i = 0; i < delta.ScalarDeltas.Length; i++)
+        {
+            float value = delta.ScalarDeltas[i];
+            if (!float.IsFinite(value))
+                throw new InvalidDataException($"The server sent ΔH[{delta.SeedIndices[i]}] = {value} (versions {delta.FromVersion} → {delta.ToVersion}); " +
+                    "a non-finite model change is refused, not applied.");
+            if (Math.Abs(value) > bound)
+                throw new InvalidDataException($"The server sent ΔH[{delta.SeedIndices[i]}] = {value:G9} (versions {delta.FromVersion} → {delta.ToVersion}); " +
+                    $"it is beyond (to − from)·τ·G = {bound:G9}, so it is refused, not applied.");
+        }
+    }
+
     /// <summary>Replays the queued deltas into the held copy: w ← w − η·ΔH[s]·z(s), one delta after another.</summary>
     private void ReplayQueued(RoundSettings settings)
     {
         if (_deltas.Pending.Count == 0) return;
+        foreach (var delta in _deltas.Pending) CheckDelta(delta, settings);   // queued before τ and G were known
         RestoreGlobal();
         foreach (var delta in _deltas.Pending)
         {
@@ -195,15 +222,13 @@ public sealed class FedKSeedLocalTrainer : IResumableTrainer, IDisposable
         _saved?.Write(_model.Weights, _deltas.Version);
     }
 
-    /// <summary>The pool and η of a task; the pool is derived once per (K, master seed).</summary>
+    /// <summary>The pool, η, τ and G of a task; the pool is derived once per (K, master seed).</summary>
     private RoundSettings SettingsFor(FedKSeedTask f)
     {
         if (_settings is { } s && s.SeedCount == f.SeedCount && s.MasterSeed == f.SeedPoolMasterSeed)
-        {
-            if (s.LearningRate != f.LearningRate) _settings = s with { LearningRate = f.LearningRate };
-            return _settings;
-        }
-        _settings = new RoundSettings(f.SeedCount, f.SeedPoolMasterSeed, f.LearningRate, SeedPool.Derive(f.SeedPoolMasterSeed, f.SeedCount));
+            return _settings = s with { LearningRate = f.LearningRate, LocalSteps = f.LocalSteps, MaxAbsScalar = f.MaxAbsScalar };
+        _settings = new RoundSettings(f.SeedCount, f.SeedPoolMasterSeed, f.LearningRate, f.LocalSteps, f.MaxAbsScalar,
+            SeedPool.Derive(f.SeedPoolMasterSeed, f.SeedCount));
         return _settings;
     }
 
@@ -228,5 +253,5 @@ public sealed class FedKSeedLocalTrainer : IResumableTrainer, IDisposable
         if (_model is null) throw new InvalidOperationException("InitializeAsync must be called first.");
     }
 
-    private sealed record RoundSettings(int SeedCount, ulong MasterSeed, float LearningRate, ulong[] SeedPool);
+    private sealed record RoundSettings(int SeedCount, ulong MasterSeed, float LearningRate, int LocalSteps, float MaxAbsScalar, ulong[] SeedPool);
 }

@@ -13,7 +13,10 @@ namespace Federated.Client.FedKSeed;
 /// <param name="Epsilon">ε, the perturbation scale.</param>
 /// <param name="LearningRate">η, constant (seed replay is exact only with a constant η and no weight decay).</param>
 /// <param name="SeedProbabilities">FedKSeed-Pro probabilities over the K seeds, or empty for uniform.</param>
-public sealed record FedKSeedRoundPlan(long Round, int LocalSteps, float Epsilon, float LearningRate, double[] SeedProbabilities);
+/// <param name="MaxAbsScalar">G, the server's bound on every scalar: a step with |g| &gt; G is dropped like a non-finite one
+/// (the server would refuse the whole update). 0 = no bound.</param>
+public sealed record FedKSeedRoundPlan(long Round, int LocalSteps, float Epsilon, float LearningRate, double[] SeedProbabilities,
+    float MaxAbsScalar = 0);
 
 /// <summary>A client's round result: its steps as (seed index, g), and what it measured.</summary>
 public sealed record FedKSeedLocalResult(SeedScalar[] Steps, int DroppedSteps, double MeanLoss)
@@ -46,7 +49,8 @@ public sealed record FedKSeedTrainerOptions
 /// <summary>
 /// The client side of FedKSeed: τ MeZO steps on the client's own examples, each along a seed drawn from the shared pool.
 /// Per step: perturb +ε·z(s), L+; −2ε·z(s), L−; +ε·z(s) back; g = (L+ − L−)/2ε; w ← w − η·g·z(s); record (s, g).
-/// Steps with a non-finite loss are dropped and counted. Nothing but (seed index, g) pairs leaves the client.
+/// Steps with a non-finite loss or a g beyond the round's bound G are dropped and counted. Nothing but (seed index, g)
+/// pairs leaves the client.
 /// The example and seed choices come from an owned stream keyed by (client stream seed, round), so a client holds no
 /// state between rounds and a simulation and a deployment draw the same steps.
 /// With <see cref="FedKSeedTrainerOptions.DpEnabled"/> (DPZero, Zhang et al. arXiv 2310.09639) each g becomes
@@ -83,6 +87,7 @@ public sealed class FedKSeedTrainer(ICausalLm model, TrainableSet trainable, ulo
             var result = ZerothOrderStep.Estimate(model, trainable, seed, plan.Epsilon, example.Ids, 1, example.Ids.Length, example.LossMask);
             if (!result.IsFinite) { dropped++; continue; }
             float g = _options.DpEnabled ? Privatize(result.ProjectedGradient, noiseSeed, step) : result.ProjectedGradient;
+            if (plan.MaxAbsScalar > 0 && Math.Abs(g) > plan.MaxAbsScalar) { dropped++; continue; }   // (with DP: of g̃, post-processing)
             ZerothOrderStep.Update(model, trainable, seed, plan.LearningRate, g);
             steps.Add(new SeedScalar(seedIndex, g));
             examples.Add(exampleIndex);

@@ -41,9 +41,10 @@ public sealed record TrainingTask(long RoundId, long ModelVersion, DateTimeOffse
 
 /// <summary>FedKSeed round settings (docs/protocol.md §FedKSeedParameters). The trainer draws τ seed indices in
 /// 0..K−1 (uniformly, or from <see cref="SeedProbabilities"/> when non-empty) using <see cref="StepSeed"/>, and perturbs
-/// the tensors whose names <see cref="Trainable"/> matches (null = every tensor).</summary>
+/// the tensors whose names <see cref="Trainable"/> matches (null = every tensor). <see cref="MaxAbsScalar"/> is the
+/// server's bound G on every scalar (0 = none sent).</summary>
 public sealed record FedKSeedTask(int SeedCount, ulong SeedPoolMasterSeed, int LocalSteps, float Epsilon, float LearningRate,
-    int BatchSize, IReadOnlyList<float> SeedProbabilities, ulong StepSeed, string? Trainable = null);
+    int BatchSize, IReadOnlyList<float> SeedProbabilities, ulong StepSeed, float MaxAbsScalar = 0, string? Trainable = null);
 
 /// <summary>ComPEFT round settings (docs/protocol.md §ComPeftParameters). <see cref="StepSeed"/> seeds the client's
 /// batch draws this round (the server's per-(client, round) seed, as FedKSeed's).</summary>

@@ -68,13 +68,19 @@ public sealed class FederationCoordinator : IDisposable
         AggregateIfQuorumLocked(_time.GetUtcNow());
     }
 
+    /// <summary>Shortest client-proposed bearer token (characters): 32 base64url characters carry 192 bits.</summary>
+    public const int MinProposedBearerLength = 32;
+
     public string FederationId => _store.FederationId;
     public TrainingMethodKind Method => _strategy.Method;
     public FederationCoordinatorOptions Options => _options;
 
-    /// <summary>Exchanges an enrollment token for a client id and a fresh bearer credential. Idempotent per
-    /// (token, client name): re-enrolling returns the same id and rotates the credential.</summary>
-    public EnrollmentResult Enroll(string enrollmentToken, ClientDescription client)
+    /// <summary>Exchanges an enrollment token for a new client id and its bearer credential: <paramref name="proposedBearer"/>
+    /// (the client's own, from a CSPRNG) or a generated one. A name is enrolled once per token: enrolling it again is
+    /// ALREADY_EXISTS and changes nothing — unless the request proposes that client's credential, which makes it a retry
+    /// of the same enrollment (its answer was lost) and returns the same id. So only the holder of a client's credential
+    /// ever acts as that client; credentials are never rotated.</summary>
+    public EnrollmentResult Enroll(string enrollmentToken, ClientDescription client, string? proposedBearer = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         var tokenHash = Hash(enrollmentToken ?? "");
@@ -85,16 +91,26 @@ public sealed class FederationCoordinator : IDisposable
         if (!client.SupportedMethods.Contains(_strategy.Method))
             throw FederationException.Precondition($"The client does not support this federation's method {_strategy.Method}.");
 
-        string bearer = "fk_" + Base64Url(RandomNumberGenerator.GetBytes(32));
+        if (proposedBearer is not null && (proposedBearer.Length is < MinProposedBearerLength or > 256 || proposedBearer.Any(c => c is < '!' or > '~')))
+            throw FederationException.Invalid($"bearer_token must be {MinProposedBearerLength} to 256 visible ASCII characters from a CSPRNG, or unset.");
+        string bearer = proposedBearer ?? "fk_" + Base64Url(RandomNumberGenerator.GetBytes(32));
+        byte[] credentialHash = Hash(bearer);
         lock (_gate)
         {
             ThrowIfDisposed();
-            var existing = _store.FindClientByEnrollment(tokenHash, client.Name);
-            if (existing is { Revoked: true })
-                throw new FederationException(FederationError.PermissionDenied, $"Client {existing.ClientId} is revoked.");
-            var record = existing is null
-                ? new ClientRecord(NewClientIdLocked(tokenHash, client.Name), client.Name, tokenHash, Hash(bearer), _time.GetUtcNow(), false)
-                : existing with { CredentialHash = Hash(bearer) };
+            if (_store.FindClientByEnrollment(tokenHash, client.Name) is { } existing)
+            {
+                if (proposedBearer is null || !CryptographicOperations.FixedTimeEquals(existing.CredentialHash, credentialHash))
+                    throw new FederationException(FederationError.AlreadyExists,
+                        $"A client named \"{client.Name}\" is already enrolled; that client goes on with the credential it was given, " +
+                        "and a new client must enroll under another name.");
+                if (existing.Revoked) throw new FederationException(FederationError.PermissionDenied, $"Client {existing.ClientId} is revoked.");
+                return new EnrollmentResult(existing.ClientId, bearer);   // the holder retrying its own enrollment
+            }
+            if (proposedBearer is not null && _store.FindClientByCredential(credentialHash) is not null)
+                throw new FederationException(FederationError.AlreadyExists, "The proposed bearer_token is already in use; propose a fresh random one.");
+            var record = new ClientRecord(NewClientIdLocked(tokenHash, client.Name), client.Name, tokenHash,
+                credentialHash, _time.GetUtcNow(), false);
             _store.SaveClient(record);
             CoordinatorLog.Enrolled(_logger, record.ClientId, record.Name);
             return new EnrollmentResult(record.ClientId, bearer);
@@ -216,7 +232,7 @@ public sealed class FederationCoordinator : IDisposable
                 throw Refuse(update, ex);
             }
 
-            var accepted = new AcceptedUpdate(update.ClientId, update.RoundId, update.ModelVersion, update.SampleCount,
+            var accepted = new AcceptedUpdate(update.ClientId, update.RoundId, update.ModelVersion, Math.Min(update.SampleCount, _options.MaxSampleWeight),
                 update.Payload.ToArray(), sha, new Dictionary<string, double>(update.Metrics), now);
             if (!_store.AcceptUpdate(accepted))
                 throw new InvalidOperationException($"The update of ({update.ClientId}, {update.RoundId}) appeared concurrently.");

@@ -48,6 +48,11 @@ public sealed class FederationCoordinatorOptions
     /// <summary>Most entries in an update's metrics map. Default 64 (docs/protocol.md).</summary>
     public int MaxMetrics { get; set; } = 64;
 
+    /// <summary>The largest aggregation weight one update gets: a reported sample_count above it counts as this much (the
+    /// stored update keeps the capped weight). The weight is self-reported, so this bounds how far one client can outweigh
+    /// the others in a round's weighted mean; set it near the largest honest shard. Default 1,000,000.</summary>
+    public ulong MaxSampleWeight { get; set; } = 1_000_000;
+
     public void Validate()
     {
         TrainingLimits.Check(Rounds, 1, TrainingLimits.MaxRounds, "Rounds (--rounds)");
@@ -63,5 +68,7 @@ public sealed class FederationCoordinatorOptions
         if (EnrollmentTokens.Count == 0 || EnrollmentTokens.Any(string.IsNullOrWhiteSpace))
             throw new ArgumentOutOfRangeException(nameof(EnrollmentTokens), EnrollmentTokens.Count, "At least one non-empty enrollment token is needed.");
         if (MaxMetrics < 0) throw new ArgumentOutOfRangeException(nameof(MaxMetrics), MaxMetrics, "MaxMetrics must not be negative.");
+        if (MaxSampleWeight is < 1 or > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(MaxSampleWeight), MaxSampleWeight, $"MaxSampleWeight (serve --max-sample-weight) must be in [1, {int.MaxValue}].");
     }
 }

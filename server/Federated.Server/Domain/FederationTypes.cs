@@ -34,7 +34,7 @@ public enum RoundOutcome
 public sealed record ClientDescription(string Name, string Platform, string SoftwareVersion, ulong SampleCount,
     IReadOnlyList<TrainingMethodKind> SupportedMethods);
 
-/// <summary>Result of Enroll: a stable client id and a fresh bearer credential (secret; only its hash is stored).</summary>
+/// <summary>Result of Enroll: a stable client id and its bearer credential (secret; only its hash is stored).</summary>
 public sealed record EnrollmentResult(string ClientId, string BearerToken);
 
 /// <summary>One stored enrolled client. <see cref="CredentialHash"/> = SHA-256(UTF-8(bearer token)).</summary>
@@ -84,10 +84,11 @@ public sealed record TaskAssignment(TaskAvailabilityKind Availability, long Roun
 /// <summary>Method hyper-parameters of a round (converted to the wire oneof at the Host edge).</summary>
 public abstract record RoundParameters;
 
-/// <summary>FedKSeed hyper-parameters (K, master seed, τ, ε, η, batch size; empty probabilities = uniform; the regex of
-/// the trained tensors, null = all).</summary>
+/// <summary>FedKSeed hyper-parameters (K, master seed, τ, ε, η, batch size; empty probabilities = uniform), the bound G
+/// on every scalar |g| of an update (<see cref="Strategies.FedKSeedStrategyOptions.MaxAbsScalar"/>) and the regex of the
+/// trained tensors (null = all).</summary>
 public sealed record FedKSeedRoundParameters(int SeedCount, ulong SeedPoolMasterSeed, int LocalSteps, float Epsilon,
-    float LearningRate, int BatchSize, IReadOnlyList<float> SeedProbabilities, string? Trainable = null) : RoundParameters;
+    float LearningRate, int BatchSize, IReadOnlyList<float> SeedProbabilities, float MaxAbsScalar, string? Trainable = null) : RoundParameters;
 
 /// <summary>The kind of a model download (mirrors the wire enum ModelPayloadKind).</summary>
 public enum ModelDeltaKind

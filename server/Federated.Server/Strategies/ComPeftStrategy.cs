@@ -4,6 +4,7 @@ using Federated.Compression.Ternary;
 using Federated.Core;
 using Federated.Server.Domain;
 using Federated.Server.Parameters;
+using System.Numerics.Tensors;
 
 namespace Federated.Server.Strategies;
 
@@ -17,10 +18,11 @@ public enum ComPeftAggregation
 }
 
 /// <summary>ComPEFT round hyper-parameters (mirrors the wire ComPeftParameters; converted at the Host edge).
-/// <see cref="Density"/> = 1 means a dense float32 upload (plain FedAvg-LoRA).</summary>
+/// <see cref="Density"/> = 1 means a dense float32 upload (plain FedAvg-LoRA). <see cref="MaxUpdateElement"/> is U, the
+/// bound on every decoded element of an update (<see cref="ComPeftStrategyOptions.MaxUpdateElement"/>).</summary>
 public sealed record ComPeftRoundParameters(int Rank, float Alpha, IReadOnlyList<string> TargetModules, float Density,
     float ScaleFactor, float LearningRate, int LocalSteps, int BatchSize, bool FreezeA, ulong LoraASeed,
-    bool LeastSquaresScale, bool ErrorFeedback, int UpdateElementCount) : RoundParameters;
+    bool LeastSquaresScale, bool ErrorFeedback, int UpdateElementCount, float MaxUpdateElement) : RoundParameters;
 
 /// <summary>ComPEFT server options; defaults from <see cref="ComPeftSettings"/> (the one home of ComPEFT's defaults,
 /// shared with the simulator and every CLI verb).</summary>
@@ -84,6 +86,18 @@ public sealed class ComPeftStrategyOptions
         Ties = TiesOptions.Default with { Lambda = settings.TiesLambda };
         DownlinkDensity = (float)settings.DownlinkDensity;
     }
+    /// <summary>U, the bound on every decoded element of a pushed update: |Δ̂ᵢ| ≤ U (a ternary payload's scale, or each
+    /// value of a dense one), else INVALID_ARGUMENT. 0 (default) = <see cref="DefaultMaxUpdateElementPerStep"/>·τ·η.</summary>
+    public float MaxUpdateElement { get; set; }
+
+    /// <summary>The default U per unit of τ·η: AdamW moves an element by at most ≈ (1−β₁)/√(1−β₂)·η ≈ 3.16·η per step
+    /// (Kingma &amp; Ba §2.1, β = (0.9, 0.999)), so an honest Δ after τ steps is within 3.16·τ·η; the ternary scale α(d)·σ
+    /// and an error-feedback residual add up to a few times that. 64 leaves that room and still bounds what one client
+    /// adds to the merged adapter in a round (docs/server.md §Limits).</summary>
+    public const float DefaultMaxUpdateElementPerStep = 64f;
+
+    /// <summary>U as the server enforces it: <see cref="MaxUpdateElement"/>, or the default from τ and η.</summary>
+    public float EffectiveMaxUpdateElement => MaxUpdateElement > 0 ? MaxUpdateElement : DefaultMaxUpdateElementPerStep * LocalSteps * LearningRate;
 
     public void Validate()
     {
@@ -100,6 +114,8 @@ public sealed class ComPeftStrategyOptions
         ArgumentNullException.ThrowIfNull(Ties);
         Ties.Validate();
         if (!(DownlinkDensity >= 0 && DownlinkDensity < 1)) throw new ArgumentOutOfRangeException(nameof(DownlinkDensity), DownlinkDensity, "DownlinkDensity must be in [0, 1) (0 = dense).");
+        if (!(MaxUpdateElement >= 0) || !float.IsFinite(MaxUpdateElement) || !float.IsFinite(EffectiveMaxUpdateElement))
+            throw new ArgumentOutOfRangeException(nameof(MaxUpdateElement), MaxUpdateElement, "MaxUpdateElement (U, serve --max-update-element) must be finite and ≥ 0 (0 = 64·τ·η).");
     }
 }
 
@@ -142,12 +158,17 @@ public sealed class ComPeftStrategy : IFederationStrategy
     public RoundParameters ConfigureRound(long roundId, long modelVersion) => new ComPeftRoundParameters(
         _options.Rank, _options.Alpha, _options.TargetModules, _options.Density, _options.ScaleFactor, _options.LearningRate,
         _options.LocalSteps, _options.BatchSize, _options.FreezeA, _options.LoraASeed, _options.LeastSquaresScale,
-        _options.ErrorFeedback, _options.UpdateElementCount);
+        _options.ErrorFeedback, _options.UpdateElementCount, _options.EffectiveMaxUpdateElement);
 
     public void ValidateUpdate(RoundParameters parameters, ReadOnlySpan<byte> payload)
     {
         var p = (ComPeftRoundParameters)parameters;
-        DecodeChecked(payload, p.Density >= 1, p.UpdateElementCount, _scratch.AsSpan(0, p.UpdateElementCount));
+        var decoded = _scratch.AsSpan(0, p.UpdateElementCount);
+        DecodeChecked(payload, p.Density >= 1, p.UpdateElementCount, decoded);
+        int worst = TensorPrimitives.IndexOfMaxMagnitude<float>(decoded);
+        if (worst >= 0 && !(Math.Abs(decoded[worst]) <= p.MaxUpdateElement))
+            throw FederationException.Invalid(
+                $"compressed.payload element {worst} decodes to {decoded[worst]:G9}; every element must be within ±U with U = max_update_element = {p.MaxUpdateElement:G9}.");
     }
 
     public byte[] Aggregate(RoundRecord round, IReadOnlyList<AcceptedUpdate> results, IReadOnlyList<RoundFailure> failures)
@@ -180,6 +201,10 @@ public sealed class ComPeftStrategy : IFederationStrategy
             }
             Ties.Merge(decoded, weights, _options.Ties, merged);
         }
+        // A merge of bounded updates is bounded; a non-finite one (unreachable) abandons the round instead of poisoning
+        // every later version.
+        foreach (float m in merged)
+            if (!float.IsFinite(m)) throw new InvalidOperationException($"Round {round.RoundId}'s merged update is not finite; the round is not aggregated.");
         return _options.DownlinkDensity > 0
             ? TernaryCodec.Encode(merged, new TernaryOptions { Density = _options.DownlinkDensity })
             : DenseUpdateCodec.Encode(merged);

@@ -46,12 +46,20 @@ public sealed class FedKSeedStrategyOptions
         Pro = settings.Pro;
         Trainable = settings.Trainable;
     }
+    /// <summary>G, the bound on every pushed scalar: |g| ≤ G, else INVALID_ARGUMENT (clients drop a step with |g| &gt; G, as
+    /// they drop a non-finite one). g = (L₊ − L₋)/(2ε) is a directional derivative (|g| ≈ 0.1–10 on the bundled model), so
+    /// G = 1000 means a loss difference |L₊ − L₋| ≤ 2εG (2 nats at ε = 1e-3) between the two perturbed evaluations: far
+    /// above an honest step, and with normalised weights one round moves H[s] by at most τ·G (docs/server.md §Limits).
+    /// Default 1000.</summary>
+    public float MaxAbsScalar { get; set; } = 1000f;
 
     public void Validate()
     {
         TrainingLimits.Check(SeedCount, 1, TrainingLimits.MaxSeedCount, "SeedCount (K, --seed-count)");
         TrainingLimits.Check(LocalSteps, 1, TrainingLimits.MaxLocalSteps, "LocalSteps (τ, --local-steps)");
         if (!(Epsilon > 0) || !float.IsFinite(Epsilon)) throw new ArgumentOutOfRangeException(nameof(Epsilon), Epsilon, "Epsilon must be finite and > 0.");
+        if (!(MaxAbsScalar > 0) || !float.IsFinite(MaxAbsScalar))
+            throw new ArgumentOutOfRangeException(nameof(MaxAbsScalar), MaxAbsScalar, "MaxAbsScalar (G, serve --max-abs-scalar) must be finite and > 0.");
         if (!(LearningRate > 0) || !float.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be finite and > 0.");
         TrainingLimits.Check(BatchSize, 1, TrainingLimits.MaxBatchSize, "BatchSize");
     }
@@ -59,7 +67,7 @@ public sealed class FedKSeedStrategyOptions
 
 /// <summary>
 /// Server side of FedKSeed: needs no model. Validates seed-scalar payloads (serialized <c>SeedScalars</c>: lengths
-/// equal, 1..τ entries, each index &lt; K, every scalar finite); aggregation and sync are
+/// equal, 1..τ entries, each index &lt; K, every scalar finite with |g| ≤ G); aggregation and sync are
 /// <see cref="FedKSeedAccumulator"/>'s (H[s] += Σᵢ nᵢ/Σn · Σ gᵢ on s, docs/fedkseed.md), with accumulator version =
 /// model version. A version's stored payload is the round's client scalars (<see cref="FedKSeedRoundCodec"/>), so a
 /// restart replays them into a fresh accumulator. Memory: K doubles + one log entry per (seed, version) change.
@@ -97,7 +105,7 @@ public sealed class FedKSeedStrategy : IFederationStrategy
     /// <summary>The round's settings; with Pro, the seed probabilities of the history up to the latest version.</summary>
     public RoundParameters ConfigureRound(long roundId, long modelVersion) => new FedKSeedRoundParameters(
         _options.SeedCount, _options.SeedPoolMasterSeed, _options.LocalSteps, _options.Epsilon, _options.LearningRate,
-        _options.BatchSize, _pro is null ? [] : SeedProbabilities(_pro), _options.Trainable);
+        _options.BatchSize, _pro is null ? [] : SeedProbabilities(_pro), _options.MaxAbsScalar, _options.Trainable);
 
     private static float[] SeedProbabilities(FedKSeedPro pro)
     {
@@ -114,7 +122,12 @@ public sealed class FedKSeedStrategy : IFederationStrategy
         var clients = new List<ClientScalars>(results.Count);
         foreach (var update in results)
             clients.Add(new ClientScalars(checked((long)update.SampleCount), Parse(update.Payload, parameters)));
-        FedKSeedAccumulator.RoundIncrement(_options.SeedCount, clients);   // validates now, before the commit
+        // Validates now, before the commit; and a new H that float32 cannot hold (ΔH downloads and checkpoints are float32)
+        // abandons the round instead of poisoning every later version. Unreachable with |g| ≤ G; checked all the same.
+        var h = _accumulator.Values;
+        foreach (var (seed, increment) in FedKSeedAccumulator.RoundIncrement(_options.SeedCount, clients))
+            if (!float.IsFinite((float)(h[seed] + increment)))
+                throw new InvalidOperationException($"Round {round.RoundId} would make H[{seed}] = {h[seed] + increment:G3}, beyond float32; the round is not aggregated.");
         return FedKSeedRoundCodec.Encode(clients);
     }
 
@@ -169,6 +182,8 @@ public sealed class FedKSeedStrategy : IFederationStrategy
                 throw FederationException.Invalid($"seed_indices[{t}] = {s} is not below K = {parameters.SeedCount}.");
             if (!float.IsFinite(g))
                 throw FederationException.Invalid($"scalars[{t}] = {g} is not finite.");
+            if (Math.Abs(g) > parameters.MaxAbsScalar)
+                throw FederationException.Invalid($"scalars[{t}] = {g:G9} is outside [−G, G] with G = max_abs_scalar = {parameters.MaxAbsScalar:G9}.");
         }
         return steps;
     }

@@ -199,7 +199,7 @@ public sealed class ComPeftSimulation : ISimulation, ISimulatedMethod<ComPeftRou
         {
             Rank = (uint)p.Rank, Alpha = p.Alpha, Density = p.Density, ScaleFactor = p.ScaleFactor, LearningRate = p.LearningRate,
             LocalSteps = (uint)p.LocalSteps, BatchSize = (uint)p.BatchSize, FreezeA = p.FreezeA, LoraASeed = p.LoraASeed,
-            LeastSquaresScale = p.LeastSquaresScale, ErrorFeedback = p.ErrorFeedback, StepSeed = stepSeed,
+            LeastSquaresScale = p.LeastSquaresScale, ErrorFeedback = p.ErrorFeedback, StepSeed = stepSeed, MaxUpdateElement = p.MaxUpdateElement,
         };
         hyper.TargetModules.Add(p.TargetModules);
         (task.Method, task.Compeft) = (TrainingMethod.Compeft, hyper);

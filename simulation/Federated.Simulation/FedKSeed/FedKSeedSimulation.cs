@@ -136,7 +136,7 @@ public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedR
         var parameters = task.Parameters;
         if (_plan?.Round != task.RoundId)
             _plan = new FedKSeedRoundPlan(task.RoundId, parameters.LocalSteps, parameters.Epsilon, parameters.LearningRate,
-                [.. parameters.SeedProbabilities.Select(p => (double)p)]);
+                [.. parameters.SeedProbabilities.Select(p => (double)p)], parameters.MaxAbsScalar);
         RestoreGlobal();
         var local = _trainer.Train(_plan, shard, task.StreamSeed);
         var payload = SeedScalars.From(local.Steps);
@@ -174,6 +174,7 @@ public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedR
             SeedCount = (uint)parameters.SeedCount, SeedPoolMasterSeed = parameters.SeedPoolMasterSeed, LocalSteps = (uint)parameters.LocalSteps,
             Epsilon = parameters.Epsilon, LearningRate = parameters.LearningRate, BatchSize = (uint)parameters.BatchSize, StepSeed = stepSeed,
             Trainable = parameters.Trainable ?? "",
+            MaxAbsScalar = parameters.MaxAbsScalar,
         };
         hyper.SeedProbabilities.Add(parameters.SeedProbabilities);
         (task.Method, task.Fedkseed) = (TrainingMethod.Fedkseed, hyper);
