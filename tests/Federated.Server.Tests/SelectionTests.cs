@@ -97,11 +97,12 @@ public sealed class SelectionTests
 
         // Act
         var other = f.Coordinator.Enroll("other-token", new ClientDescription("shared", "linux-x64", "test", 10, [TrainingMethodKind.FedKSeed]));
-        var otherAgain = f.Coordinator.Enroll("other-token", new ClientDescription("shared", "linux-x64", "test", 10, [TrainingMethodKind.FedKSeed]));
+        var again = Assert.Throws<FederationException>(() =>
+            f.Coordinator.Enroll("other-token", new ClientDescription("shared", "linux-x64", "test", 10, [TrainingMethodKind.FedKSeed])));
 
         // Assert
         Assert.NotEqual(first.ClientId, other.ClientId);
-        Assert.Equal(other.ClientId, otherAgain.ClientId);
+        Assert.Equal(FederationError.AlreadyExists, again.Error);
         Assert.Equal(first.ClientId, f.Coordinator.Authenticate(first.BearerToken));
         Assert.Equal(2, f.Store.CountClients());
     }
