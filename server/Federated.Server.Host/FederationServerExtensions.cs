@@ -37,7 +37,9 @@ public static class FederationServerExtensions
             var store = FederationStores.Open(location);
             try
             {
-                FederationSettingsPin.Apply(store, options, location);   // before anything reads the stored versions
+                // Before anything reads the stored versions; errors name the file, not the location syntax.
+                string name = location.StartsWith(FederationStores.SqlitePrefix, StringComparison.Ordinal) ? location[FederationStores.SqlitePrefix.Length..] : location;
+                FederationSettingsPin.Apply(store, options, name);
             }
             catch
             {

@@ -59,7 +59,7 @@ public abstract record SimulationOptions
     public IReadOnlyList<string>? ClientNames { get; init; }
 
     /// <summary>The simulated server's store (SQLite) file, e.g. OUT/federation.db: rounds, selections, accepted
-    /// updates and versions, as `federated serve` keeps them. Null (default) = a temp file deleted when the run ends.</summary>
+    /// updates and versions, as `federated serve` keeps them. Null (default) = the in-memory store (nothing kept after the run).</summary>
     public string? StatePath { get; init; }
 
     /// <summary>DP clip C; 0 = off (default). Its meaning is the method's (per-example gradient norm, or |g|).</summary>

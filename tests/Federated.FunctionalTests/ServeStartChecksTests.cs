@@ -16,7 +16,7 @@ public sealed class ServeStartChecksTests : IDisposable
 
     public static TheoryData<string, string, string> OtherSettings => new()
     {
-        { "--learning-rate", "1E-06", "learning_rate 3E-07 → 1E-06" },
+        { "--learning-rate", "1E-06", "learning_rate 5E-06 → 1E-06" },   // 5e-6: serve's default η (FedKSeedSettings)
         { "--seed", "8", "seed_pool_master_seed 7 → 8" },
         { "--seed-count", "32", "seed_count 16 → 32" },
         { "--model", "tiny-gpt2", "base_model_sha256" },

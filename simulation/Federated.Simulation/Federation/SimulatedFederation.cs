@@ -77,7 +77,7 @@ internal interface ISimulatedMethod<TParameters> : IClientWork<TParameters> wher
 /// exactly as for `federated join` processes with those names), poll GetTask, and the selected ones download their
 /// sync (GetModel), train (<see cref="IClientWork{TParameters}"/>) and PushUpdate, all through an
 /// <see cref="IFederationTransport"/>; the push that reaches the quorum (M: every selected client) aggregates the round
-/// inside the coordinator. The store is SQLite on <see cref="SimulationOptions.StatePath"/> or a temp file; time is a
+/// inside the coordinator. The store is SQLite on <see cref="SimulationOptions.StatePath"/>, else in memory; time is a
 /// <see cref="SimulatedClock"/> that stands still (every client polls every round, so all N stay connected). Sizes are
 /// the real protobuf messages' serialized sizes. Simulated clients hold their id, credential and last synced version,
 /// never a model.
@@ -90,8 +90,7 @@ internal sealed class SimulatedFederation<TParameters> : IDisposable where TPara
     private readonly CaptureWriter? _capture;
     private readonly ISimulatedMethod<TParameters> _method;
     private readonly BaseModelFingerprint _fingerprint;
-    private readonly string? _tempDirectory;
-    private readonly SqliteFederationStore _store;
+    private readonly IFederationStore _store;
     private readonly FederationCoordinator _coordinator;
     private readonly ErrorRecordingLogger _log = new();
     private readonly IFederationTransport _transport;
@@ -109,15 +108,13 @@ internal sealed class SimulatedFederation<TParameters> : IDisposable where TPara
     {
         (_options, _setup, _capture, _method) = (options, setup, capture, method);
         _fingerprint = Fingerprint(setup.Model.Weights.Length);
-        string storePath = options.StatePath ?? Path.Combine(_tempDirectory = Path.Combine(Path.GetTempPath(), "federated-simulation-" + Guid.NewGuid().ToString("N")), "federation.db");
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(storePath))!);
         var coordinatorOptions = new FederationCoordinatorOptions
         {
             Rounds = options.Rounds, ClientsPerRound = options.ClientsPerRound, MinClients = options.ClientsPerRound,
             ExpectedClients = options.Clients, SelectionSeed = options.Seed, Name = "simulation",
         };
         coordinatorOptions.EnrollmentTokens.Add(EnrollmentToken);
-        _store = new SqliteFederationStore(storePath);
+        _store = FederationStores.Open(options.StatePath is null ? FederationStores.Memory : FederationStores.SqlitePrefix + options.StatePath);
         _coordinator = new FederationCoordinator(_store, strategy, coordinatorOptions, new SimulatedClock(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero)), _log);
         _transport = new InProcessTransport(_coordinator);
         string software = typeof(SimulatedFederation<>).Assembly.GetName().Version?.ToString() ?? "0";
@@ -241,16 +238,11 @@ internal sealed class SimulatedFederation<TParameters> : IDisposable where TPara
 
     private static readonly IReadOnlyDictionary<string, double> NoMetrics = new Dictionary<string, double>();
 
-    /// <summary>Stops the coordinator and closes the store (deleting it when it was a temp file).</summary>
+    /// <summary>Stops the coordinator and closes the store.</summary>
     public void Dispose()
     {
         _coordinator.Dispose();
         _store.Dispose();
-        if (_tempDirectory is not null)
-        {
-            try { Directory.Delete(_tempDirectory, recursive: true); }
-            catch (IOException) { /* best effort: a temp folder */ }
-        }
     }
 
     /// <summary>Keeps the coordinator's last error (an aggregation that failed abandons the round; the simulation reports why).</summary>
