@@ -62,7 +62,7 @@ internal static class ServeCommand
             int updateElements = settings.Method == "compeft" ? AdapterUpdateSize(checkedModel, settings.ComPeft, settings.Federation.Seed) : 0;
             checkedModel = null;   // the checkpoint source loads its own copy on the first full_checkpoint request
             Directory.CreateDirectory(stateDir);
-            var tokenList = ReadTokens(parse.GetValue(tokens), stateDir);
+            var (tokenList, saveGeneratedToken) = ReadTokens(parse.GetValue(tokens), stateDir);
             var endpoint = new FederationEndpoint { Port = parse.GetValue(port), CertificatePath = parse.GetValue(cert)?.FullName, KeyPath = parse.GetValue(key)?.FullName };
             endpoint.Validate();
 
@@ -92,6 +92,7 @@ internal static class ServeCommand
             // Open the state now (store, settings pin, restore), so a corrupt federation.db or other settings are one
             // error line (exit 2), not a failed host start.
             app.Services.GetRequiredService<FederationCoordinator>();
+            saveGeneratedToken?.Invoke();   // only once the options and the state were accepted
             app.MapFederationServer();
             Console.Error.WriteLine($"federated serve: {(endpoint.CertificatePath is null ? "http://127.0.0.1" : "https://0.0.0.0")}:{endpoint.Port}, " +
                 $"model {fingerprint.Name} sha256 {Convert.ToHexStringLower(fingerprint.Sha256)[..16]}…, state {stateDir}. Ctrl-C stops.");
@@ -122,25 +123,27 @@ internal static class ServeCommand
         return LoraUpdateLayout.Create(LoraAdapter.Create(lm, config, seed), settings.FreezeA).ElementCount;   // Create refuses targets that match nothing
     }
 
-    /// <summary>Tokens from the file, or the one in STATE/enroll-token.txt (generated on first run, mode 0600).</summary>
-    private static List<string> ReadTokens(FileInfo? file, string stateDir)
+    /// <summary>Tokens from the file, or the one in STATE/enroll-token.txt. On a first run a token is generated: the
+    /// returned action writes it (mode 0600) and prints it; the caller runs it once the server's options and state were
+    /// accepted, so a refused start leaves no token behind.</summary>
+    private static (List<string> Tokens, Action? SaveGenerated) ReadTokens(FileInfo? file, string stateDir)
     {
         if (file is not null)
         {
             if (!file.Exists) throw new FileNotFoundException($"The enrollment token file {file.FullName} does not exist.", file.FullName);
             var list = File.ReadAllLines(file.FullName).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
             if (list.Count == 0) throw new InvalidDataException($"The enrollment token file {file.FullName} has no token.");
-            return list;
+            return (list, null);
         }
         string path = Path.Combine(stateDir, "enroll-token.txt");
-        if (!File.Exists(path))
+        if (File.Exists(path)) return ([File.ReadAllText(path).Trim()], null);
+        string token = "enroll-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        return ([token], () =>
         {
-            string token = "enroll-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
             var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
             if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             using (var writer = new StreamWriter(path, options)) writer.WriteLine(token);
             Console.Error.WriteLine($"Generated an enrollment token in {path}: {token}");
-        }
-        return [File.ReadAllText(path).Trim()];
+        });
     }
 }

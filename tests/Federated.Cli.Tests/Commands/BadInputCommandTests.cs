@@ -106,6 +106,8 @@ public sealed class BadInputCommandTests : IDisposable
         string line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error:", StringComparison.Ordinal));
         Assert.Contains(option, line, StringComparison.Ordinal);
         Assert.Contains(value, line, StringComparison.Ordinal);
+        if (verb == "serve")   // a refused start generates no enrollment token
+            Assert.False(File.Exists(Path.Combine(_dir, "state", "enroll-token.txt")), "serve wrote enroll-token.txt before refusing its options");
     }
 
     private static int FreePort()
