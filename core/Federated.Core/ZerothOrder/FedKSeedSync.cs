@@ -6,40 +6,26 @@ namespace Federated.Core.ZerothOrder;
 /// <summary>
 /// The one FedKSeed sync: moves a model to the next global version by replaying that version's ΔH download,
 /// w ← w − η·ΔH[s]·z(pool[s]) per seed in ascending index order (<see cref="SeedPerturbation.Replay"/>). The simulator's
-/// global model, the edge client's held copy and the server's full checkpoint all sync through it, so they apply the same
+/// global model, the edge client's held copy, the server's full checkpoint and the privacy audit all sync through it, so they apply the same
 /// float values in the same order and stay bit-identical. What the caller keeps around the model (restoring it before a
 /// sync, storing it after, files, caches) stays with the caller.
 /// </summary>
-public sealed class FedKSeedSync
+/// <param name="model">The model the changes are applied to, in place.</param>
+/// <param name="trainable">The tensors that move (z is keyed by the full tensor list, so filtering shifts nothing).</param>
+/// <param name="seedPool">The K seeds of the run (<see cref="SeedPool.Derive"/>).</param>
+/// <param name="learningRate">η of the run.</param>
+public sealed class FedKSeedSync(ICausalLm model, TrainableSet trainable, ulong[] seedPool, float learningRate)
 {
-    private readonly ulong[] _seedPool;
-
-    /// <param name="model">The model the changes are applied to, in place.</param>
-    /// <param name="trainable">The tensors that move (z is keyed by the full tensor list, so filtering shifts nothing).</param>
-    /// <param name="seedPool">The K seeds of the run (<see cref="SeedPool.Derive"/>).</param>
-    /// <param name="learningRate">η of the run.</param>
-    public FedKSeedSync(ICausalLm model, TrainableSet trainable, ulong[] seedPool, float learningRate)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(trainable);
-        ArgumentNullException.ThrowIfNull(seedPool);
-        Model = model;
-        Trainable = trainable;
-        _seedPool = seedPool;
-        LearningRate = learningRate;
-    }
+    private readonly ulong[] _seedPool = seedPool ?? throw new ArgumentNullException(nameof(seedPool));
 
     /// <summary>The model the changes are applied to.</summary>
-    public ICausalLm Model { get; }
+    public ICausalLm Model { get; } = model ?? throw new ArgumentNullException(nameof(model));
 
     /// <summary>The tensors that move.</summary>
-    public TrainableSet Trainable { get; }
+    public TrainableSet Trainable { get; } = trainable ?? throw new ArgumentNullException(nameof(trainable));
 
     /// <summary>η.</summary>
-    public float LearningRate { get; }
-
-    /// <summary>K, the size of the seed pool.</summary>
-    public int SeedCount => _seedPool.Length;
+    public float LearningRate { get; } = learningRate;
 
     /// <summary>Applies one ΔH given as parallel arrays (the wire and store form): seed index i carries
     /// <paramref name="scalarDeltas"/>[i].</summary>
