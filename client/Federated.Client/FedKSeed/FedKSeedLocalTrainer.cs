@@ -18,7 +18,7 @@ namespace Federated.Client.FedKSeed;
 /// saved after every sync (<see cref="SavedGlobalWeights"/>) and a restart resumes from those exact bits; without one, a
 /// restart holds version 0 and the edge client replays ΔH since 0 in one step, which gives the same model only up to
 /// float32 rounding.</item>
-/// <item>Sync: θ ← θ − η·ΔH[s]·z(s) per seed, ascending index (<see cref="SeedPerturbation.Replay"/>), applied to the
+/// <item>Sync: θ ← θ − η·ΔH[s]·z(s) per seed, ascending index (<see cref="FedKSeedSync"/>), applied to the
 /// held copy. η, K and the pool's master seed come from a task. <see cref="Edge.EdgeClient"/> always asks for a task
 /// before it syncs for training, so they are known then; a delta that arrives before any task (a client whose first
 /// answer is FINISHED) is queued and replayed, in arrival order, when the parameters are first known. Using a
@@ -206,17 +206,8 @@ public sealed class FedKSeedLocalTrainer : IResumableTrainer, IDisposable
         if (_deltas.Pending.Count == 0) return;
         foreach (var delta in _deltas.Pending) CheckDelta(delta, settings);   // queued before τ and G were known
         RestoreGlobal();
-        foreach (var delta in _deltas.Pending)
-        {
-            var steps = new SeedScalar[delta.SeedIndices.Length];
-            for (int i = 0; i < steps.Length; i++)
-            {
-                if (delta.SeedIndices[i] >= (uint)settings.SeedPool.Length)
-                    throw new InvalidDataException($"The model change names seed index {delta.SeedIndices[i]}, not below K = {settings.SeedPool.Length}.");
-                steps[i] = new SeedScalar((int)delta.SeedIndices[i], delta.ScalarDeltas[i]);
-            }
-            SeedPerturbation.Replay(_model!, _trainable!, settings.SeedPool, steps, settings.LearningRate);
-        }
+        var sync = new FedKSeedSync(_model!, _trainable!, settings.SeedPool, settings.LearningRate);
+        foreach (var delta in _deltas.Pending) sync.Apply(delta.SeedIndices, delta.ScalarDeltas);
         _global!.Store(_model!.Weights);
         _deltas.MarkApplied();
         _saved?.Write(_model.Weights, _deltas.Version);

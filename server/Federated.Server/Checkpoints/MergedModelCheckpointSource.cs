@@ -21,7 +21,7 @@ public interface IModelCheckpointSource
 /// The full checkpoint as a client that syncs from version 0 would build it, then written as safetensors:
 /// <list type="bullet">
 /// <item>FedKSeed: base weights, then θ ← θ − η·ΔH[s]·z(s) for every seed in the ΔH since 0 (ascending index,
-/// <see cref="SeedPerturbation.Replay"/>, all tensors trainable as `federated join` trains them).</item>
+/// <see cref="FedKSeedSync"/>, all tensors trainable as `federated join` trains them).</item>
 /// <item>ComPEFT: the shared initial adapter (A from lora_a_seed, B = 0) plus the decoded change since 0, merged into
 /// the base weights (W += (α/r)·B·A), so the file is a plain model checkpoint.</item>
 /// </list>
@@ -65,8 +65,8 @@ public sealed class MergedModelCheckpointSource : IModelCheckpointSource
         if (_fedKSeed is { } f)
         {
             if (fromBase.Kind != ModelDeltaKind.SeedDelta) throw new ArgumentException("A FedKSeed checkpoint needs a seed delta.", nameof(fromBase));
-            var steps = fromBase.SeedIndices.Select((s, i) => new SeedScalar((int)s, fromBase.ScalarDeltas[i])).ToArray();
-            SeedPerturbation.Replay(model, TrainableSet.Create(model.Parameters, f.Trainable), SeedPool.Derive(f.SeedPoolMasterSeed, f.SeedCount), steps, f.LearningRate);
+            new FedKSeedSync(model, TrainableSet.Create(model.Parameters, f.Trainable), SeedPool.Derive(f.SeedPoolMasterSeed, f.SeedCount), f.LearningRate)
+                .Apply(fromBase.SeedIndices, fromBase.ScalarDeltas);
         }
         else
         {

@@ -291,8 +291,9 @@ public static class PrivacyAudit
             if (Model.Adapter is not null) Model.DetachAdapter();
             _baseWeights ??= Model.Weights.ToArray();
             _baseWeights.CopyTo(Model.Weights);
+            var sync = new FedKSeedSync(Model, trainable, pool, _run.Manifest.LearningRate);
             foreach (var v in _run.Versions.Where(v => v.Version <= version))
-                SeedPerturbation.Replay(Model, trainable, pool, _run.DecodeSeedScalars(v), _run.Manifest.LearningRate);
+                sync.Apply(_run.DecodeSeedScalars(v));
         }
 
         /// <summary>MIA members: the distinct canaries, else distinct trained examples (≤ max).</summary>

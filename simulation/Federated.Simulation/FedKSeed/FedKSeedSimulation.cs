@@ -39,6 +39,7 @@ public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedR
     private readonly HeldWeights _global;
     private readonly FedKSeedTrainer _trainer;
     private readonly ulong[] _seedPool;
+    private readonly FedKSeedSync _sync;
     private readonly CaptureWriter? _capture;
     private readonly SimulatedFederation<FedKSeedRoundParameters> _rounds;
     private FedKSeedRoundPlan? _plan;
@@ -61,6 +62,7 @@ public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedR
             Epsilon = options.Epsilon, LearningRate = options.LearningRate, Pro = options.Pro, Trainable = options.Trainable,
         });
         _seedPool = SeedPool.Derive(options.Seed, options.Seeds);
+        _sync = new FedKSeedSync(_model, _trainable, _seedPool, options.LearningRate);
         _trainer = new FedKSeedTrainer(_model, _trainable, _seedPool,
             new FedKSeedTrainerOptions { DpClipNorm = options.DpClipNorm, DpNoiseMultiplier = options.DpNoiseMultiplier });
         if (options.CaptureDirectory is { } captureDir)
@@ -153,17 +155,9 @@ public sealed class FedKSeedSimulation : ISimulation, ISimulatedMethod<FedKSeedR
         if (delta.FromVersion != _globalVersion)
             throw new InvalidOperationException($"A change from version {delta.FromVersion} cannot apply to the global model at {_globalVersion}.");
         RestoreGlobal();
-        ApplyDelta(delta, _options.LearningRate);
+        _sync.Apply(delta.SeedIndices, delta.ScalarDeltas);
         _global.Store(_model.Weights);
         _globalVersion = delta.ToVersion;
-    }
-
-    /// <summary>Replays a ΔH download into the working model: w ← w − η·ΔH[s]·z(s), ascending seed index.</summary>
-    private void ApplyDelta(ModelDelta delta, float learningRate)
-    {
-        var deltas = new SeedScalar[delta.SeedIndices.Length];
-        for (int i = 0; i < deltas.Length; i++) deltas[i] = new SeedScalar((int)delta.SeedIndices[i], delta.ScalarDeltas[i]);
-        SeedPerturbation.Replay(_model, _trainable, _seedPool, deltas, learningRate);
     }
 
     /// <summary>The RoundTask's FedKSeed part: hyper-parameters and, with Pro, the seed probabilities.</summary>
