@@ -31,10 +31,9 @@ internal static class ServeCommand
         var cert = new Option<FileInfo?>("--cert") { Description = "PEM certificate: serve TLS on all interfaces (with --key). Without it: h2c on 127.0.0.1 only." };
         var key = new Option<FileInfo?>("--key") { Description = "PEM private key of --cert." };
         var rateLimit = new Option<int>("--rate-limit") { Description = "Enroll and PushUpdate calls per client per minute; more are RESOURCE_EXHAUSTED with a retry pushback (edge clients wait and retry). 0 = no limit." };
-        var f = new FedKSeedStrategyOptions();
-        var maxAbsScalar = new Option<float>("--max-abs-scalar") { Description = "fedkseed: G, every pushed scalar must have |g| ≤ G (else INVALID_ARGUMENT; clients drop a step above it).", DefaultValueFactory = _ => f.MaxAbsScalar };
+        var maxAbsScalar = new Option<float>("--max-abs-scalar") { Description = "fedkseed: G, every pushed scalar must have |g| ≤ G (else INVALID_ARGUMENT; clients drop a step above it).", DefaultValueFactory = _ => FedKSeedStrategyOptions.DefaultMaxAbsScalar };
         var maxUpdateElement = new Option<float>("--max-update-element") { Description = $"compeft: U, every decoded update element must have |Δ̂ᵢ| ≤ U (else INVALID_ARGUMENT); 0 = {ComPeftStrategyOptions.DefaultMaxUpdateElementPerStep:G}·τ·η." };
-        var maxSampleWeight = new Option<ulong>("--max-sample-weight") { Description = "Cap on an update's aggregation weight (its self-reported sample_count); set it near the largest honest shard.", DefaultValueFactory = _ => new FederationCoordinatorOptions().MaxSampleWeight };
+        var maxSampleWeight = new Option<ulong>("--max-sample-weight") { Description = "Cap on an update's aggregation weight (its self-reported sample_count); set it near the largest honest shard.", DefaultValueFactory = _ => FederationCoordinatorOptions.DefaultMaxSampleWeight };
         var command = new Command("serve", """
             Run a federation server: gRPC (HTTP/2) with durable rounds in --data-dir. Clients join with `federated join`.
             --method fedkseed: zeroth-order rounds (seeds and scalars). --method compeft: LoRA rounds with ternary-compressed

@@ -51,7 +51,10 @@ public sealed class FederationCoordinatorOptions
     /// <summary>The largest aggregation weight one update gets: a reported sample_count above it counts as this much (the
     /// stored update keeps the capped weight). The weight is self-reported, so this bounds how far one client can outweigh
     /// the others in a round's weighted mean; set it near the largest honest shard. Default 1,000,000.</summary>
-    public ulong MaxSampleWeight { get; set; } = 1_000_000;
+    public ulong MaxSampleWeight { get; set; } = DefaultMaxSampleWeight;
+
+    /// <summary>The default of <see cref="MaxSampleWeight"/>.</summary>
+    public const ulong DefaultMaxSampleWeight = 1_000_000;
 
     public void Validate()
     {

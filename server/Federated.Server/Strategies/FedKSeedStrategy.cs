@@ -46,12 +46,16 @@ public sealed class FedKSeedStrategyOptions
         Pro = settings.Pro;
         Trainable = settings.Trainable;
     }
+
     /// <summary>G, the bound on every pushed scalar: |g| ≤ G, else INVALID_ARGUMENT (clients drop a step with |g| &gt; G, as
     /// they drop a non-finite one). g = (L₊ − L₋)/(2ε) is a directional derivative (|g| ≈ 0.1–10 on the bundled model), so
     /// G = 1000 means a loss difference |L₊ − L₋| ≤ 2εG (2 nats at ε = 1e-3) between the two perturbed evaluations: far
     /// above an honest step, and with normalised weights one round moves H[s] by at most τ·G (docs/server.md §Limits).
     /// Default 1000.</summary>
-    public float MaxAbsScalar { get; set; } = 1000f;
+    public float MaxAbsScalar { get; set; } = DefaultMaxAbsScalar;
+
+    /// <summary>The default of <see cref="MaxAbsScalar"/>.</summary>
+    public const float DefaultMaxAbsScalar = 1000f;
 
     public void Validate()
     {
